@@ -39,56 +39,56 @@ export class AppError extends Error {
 }
 
 export class InvalidRequestError extends AppError {
-  override readonly name = 'InvalidRequestError';
+  override readonly name: string = 'InvalidRequestError';
   constructor(message: string, options?: AppErrorOptions) {
     super(400, 'invalid_request', message, options);
   }
 }
 
 export class UnauthenticatedError extends AppError {
-  override readonly name = 'UnauthenticatedError';
+  override readonly name: string = 'UnauthenticatedError';
   constructor(message = 'A valid bearer token is required.', options?: AppErrorOptions) {
     super(401, 'unauthenticated', message, options);
   }
 }
 
 export class AccessDeniedError extends AppError {
-  override readonly name = 'AccessDeniedError';
+  override readonly name: string = 'AccessDeniedError';
   constructor(message = 'You may not do that here.', options?: AppErrorOptions) {
     super(403, 'access_denied', message, options);
   }
 }
 
 export class NotFoundError extends AppError {
-  override readonly name = 'NotFoundError';
+  override readonly name: string = 'NotFoundError';
   constructor(message = 'Not found.', options?: AppErrorOptions) {
     super(404, 'not_found', message, options);
   }
 }
 
 export class ConflictError extends AppError {
-  override readonly name = 'ConflictError';
+  override readonly name: string = 'ConflictError';
   constructor(message: string, options?: AppErrorOptions) {
     super(409, 'conflict', message, options);
   }
 }
 
 export class IdempotencyKeyReusedError extends AppError {
-  override readonly name = 'IdempotencyKeyReusedError';
+  override readonly name: string = 'IdempotencyKeyReusedError';
   constructor(message = 'This idempotency key was already used with a different payload.', options?: AppErrorOptions) {
     super(409, 'idempotency_key_reused', message, options);
   }
 }
 
 export class PayloadTooLargeError extends AppError {
-  override readonly name = 'PayloadTooLargeError';
+  override readonly name: string = 'PayloadTooLargeError';
   constructor(message: string, options?: AppErrorOptions) {
     super(413, 'payload_too_large', message, options);
   }
 }
 
 export class RateLimitedError extends AppError {
-  override readonly name = 'RateLimitedError';
+  override readonly name: string = 'RateLimitedError';
   constructor(retryAfterSeconds: number, message = 'Too many concurrent writes; retry later.', options?: AppErrorOptions) {
     super(429, 'rate_limited', message, {
       ...options,
@@ -98,7 +98,7 @@ export class RateLimitedError extends AppError {
 }
 
 export class AccessProviderUnavailableError extends AppError {
-  override readonly name = 'AccessProviderUnavailableError';
+  override readonly name: string = 'AccessProviderUnavailableError';
   constructor(message = 'Access cannot be checked right now.', options?: AppErrorOptions) {
     super(503, 'access_provider_unavailable', message, options);
   }

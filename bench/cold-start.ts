@@ -1,0 +1,78 @@
+/**
+ * Scenario 5: for every handler, the minified bundle size and the time a fresh `node`
+ * process takes to import it (median of N), bundled exactly as deployed (BUNDLING).
+ */
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BUNDLING } from '../shared/spec/bundling';
+import { FUNCTIONS } from '../shared/spec/functions';
+import { median } from './stats';
+
+export interface ColdStartResult {
+  readonly function: string;
+  readonly bundleBytes: number;
+  readonly importMsMedian: number;
+}
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+/** The environment every handler validates at import (values are never used to call AWS). */
+const HANDLER_ENV: Record<string, string> = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'bench',
+  AWS_SECRET_ACCESS_KEY: 'bench',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  TABLE_CATALOG: 'b-catalog',
+  TABLE_ENTRIES: 'b-entries',
+  TABLE_CONNECTIONS: 'b-connections',
+  TABLE_IDEMPOTENCY: 'b-idempotency',
+  TABLE_ENTITLEMENTS: 'b-entitlements',
+  FANOUT_QUEUE_URL: 'http://127.0.0.1:1/000000000000/b',
+  CONNECTIONS_ENDPOINT: 'http://127.0.0.1:1',
+  MEDIA_BUCKET: 'b-media',
+  EVENT_BUS_NAME: 'b-bus',
+  PUSH_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:b',
+  ACCESS_PROVIDER_FUNCTION: 'access-provider',
+  JWT_KIND: 'oidc',
+  JWT_ISSUER: 'http://127.0.0.1:1/_local',
+  JWT_AUDIENCE: 'bench',
+};
+
+export async function measureColdStarts(runs: number): Promise<ColdStartResult[]> {
+  // Bundles live inside the repo so the externalized @aws-sdk/* resolve from node_modules, as on Lambda.
+  const outDir = mkdtempSync(join(ROOT, 'node_modules', '.bench-bundles-'));
+  const results: ColdStartResult[] = [];
+  try {
+    for (const fn of FUNCTIONS) {
+      const outfile = join(outDir, `${fn.id}.mjs`);
+      await build({
+        entryPoints: [join(ROOT, 'lambdas', `${fn.entry}.ts`)],
+        outfile,
+        bundle: true,
+        platform: 'node',
+        target: BUNDLING.target,
+        format: BUNDLING.format,
+        minify: BUNDLING.minify,
+        external: [...BUNDLING.externalModules],
+        banner: { js: BUNDLING.banner },
+        logLevel: 'silent',
+      });
+      const probe = join(outDir, `${fn.id}.probe.mjs`);
+      writeFileSync(
+        probe,
+        `const t = performance.now(); await import(${JSON.stringify(outfile)}); process.stdout.write(String(performance.now() - t));`,
+      );
+      const times: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const out = execFileSync(process.execPath, [probe], { env: { ...HANDLER_ENV, PATH: process.env.PATH ?? '' } });
+        times.push(Number(out.toString()));
+      }
+      results.push({ function: fn.id, bundleBytes: statSync(outfile).size, importMsMedian: median(times) });
+    }
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+  return results;
+}

@@ -1,0 +1,80 @@
+/** The bench report: one JSON shape, rendered as Markdown for people. */
+import type { ColdStartResult } from './cold-start';
+import type { FanoutCost, LatencyResult, OperationCost, ScaleResult, ThroughputResult } from './scenarios';
+
+export interface BenchReport {
+  readonly date: string;
+  readonly commit: string;
+  readonly node: string;
+  readonly cpus: number;
+  readonly quick: boolean;
+  readonly publishToDelta: { instant: LatencyResult; aws: LatencyResult; floor: LatencyResult; ratioP99: number };
+  readonly throughput: ThroughputResult[];
+  readonly costs: OperationCost[];
+  readonly fanout: FanoutCost[];
+  readonly coldStarts: ColdStartResult[];
+  readonly scale: ScaleResult;
+}
+
+const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
+
+function table(headers: string[], rows: (string | number)[][]): string {
+  return [
+    `| ${headers.join(' | ')} |`,
+    `| ${headers.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
+
+export function renderMarkdown(r: BenchReport): string {
+  const latencyRow = (name: string, l: LatencyResult) => [
+    name,
+    l.connected,
+    l.posts,
+    l.delivered,
+    l.missing,
+    l.duplicates,
+    f(l.latencyMs.p50),
+    f(l.latencyMs.p95),
+    f(l.latencyMs.p99),
+    f(l.latencyMs.max),
+  ];
+  return `# Bench ${r.quick ? '(quick)' : '(full)'} — ${r.date}
+
+commit ${r.commit} · Node ${r.node} · ${r.cpus} CPUs
+
+## 1. Publish → delta
+${table(
+  ['path', 'sockets', 'posts', 'delivered', 'missing', 'dupes', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
+  [latencyRow('ours, instant', r.publishToDelta.instant), latencyRow('ours, AWS-like', r.publishToDelta.aws), latencyRow('floor', r.publishToDelta.floor)],
+)}
+
+p99 ratio (ours instant / floor): ${f(r.publishToDelta.ratioP99, 2)}
+
+## 2. Publish throughput
+${table(
+  ['publishers', 'channels', 'seconds', 'posts', 'posts/s', 'failed'],
+  r.throughput.map((t) => [t.publishers, t.channels, t.seconds, t.posts, f(t.postsPerSecond), t.rateLimited]),
+)}
+
+## 3. Cost per operation (DynamoDB, counted in the local front)
+${table(
+  ['operation', 'requests', 'by operation', 'RCU', 'WCU'],
+  r.costs.map((c) => [c.operation, c.totalRequests, Object.entries(c.requests).map(([k, v]) => `${k} ${v}`).join(', '), f(c.readCapacityUnits), f(c.writeCapacityUnits)]),
+)}
+
+${table(
+  ['subscribers', 'SQS messages', 'fan-out invocations', 'stream-router invocations', '@connections posts'],
+  r.fanout.map((x) => [x.subscribers, x.sqsMessages, x.fanoutInvocations, x.streamRouterInvocations, x.connectionPosts]),
+)}
+
+## 5. Cold start (bundled as deployed)
+${table(
+  ['function', 'bundle KB', 'import ms (median)'],
+  r.coldStarts.map((c) => [c.function, f(c.bundleBytes / 1024), f(c.importMsMedian)]),
+)}
+
+## 6. Scale
+${r.scale.subscriptions} subscriptions (${r.scale.realSockets} real sockets): ${r.scale.delivered} delivered, last after ${f(r.scale.msToLastDelivery)} ms
+`;
+}

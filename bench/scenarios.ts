@@ -1,0 +1,324 @@
+/**
+ * The bench scenarios. Each takes a running local runtime (memory mode) and returns
+ * figures; none asserts anything: `bench:check` compares figures with budgets.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { ulid } from 'ulid';
+import type { Runtime } from '../local/runtime';
+import { api, createChannel, publish, type Api } from './api';
+import { wallMs } from './clock';
+import { ClientHarness } from './harness';
+import { distribution, type Distribution } from './stats';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface LatencyResult {
+  readonly sockets: number;
+  readonly connected: number;
+  readonly posts: number;
+  readonly expectedDeliveries: number;
+  readonly delivered: number;
+  readonly missing: number;
+  readonly duplicates: number;
+  readonly latencyMs: Distribution;
+}
+
+interface Publisher {
+  /** Publishes one numbered message; resolves with the seq the receipts are keyed by. */
+  (n: number): Promise<number>;
+}
+
+/** Publishes at `rate`/s for `seconds`, then collects every socket's receipts. */
+async function measureDeliveries(
+  harness: ClientHarness,
+  connected: number,
+  publisher: Publisher,
+  rate: number,
+  seconds: number,
+  drain: () => Promise<void>,
+): Promise<Omit<LatencyResult, 'sockets' | 'connected'>> {
+  const started = new Map<number, number>();
+  const inflight: Promise<void>[] = [];
+  const total = Math.round(rate * seconds);
+  const t0 = wallMs();
+  for (let n = 1; n <= total; n++) {
+    const due = t0 + ((n - 1) * 1000) / rate;
+    const wait = due - wallMs();
+    if (wait > 0) await sleep(wait);
+    const start = wallMs();
+    inflight.push(publisher(n).then((seq) => void started.set(seq, start)));
+  }
+  await Promise.all(inflight);
+  await drain();
+  await sleep(300);
+  const { receipts, duplicates } = await harness.collect();
+  const latencies = receipts.filter(([seq]) => started.has(seq)).map(([seq, t]) => t - (started.get(seq) as number));
+  const expectedDeliveries = connected * total;
+  return {
+    posts: total,
+    expectedDeliveries,
+    delivered: latencies.length,
+    missing: expectedDeliveries - latencies.length,
+    duplicates,
+    latencyMs: distribution(latencies),
+  };
+}
+
+export async function publishToDelta(rt: Runtime, sockets: number, rate: number, seconds: number): Promise<LatencyResult> {
+  const client = api(rt.endpoints.http);
+  const admin = await rt.token('bench-admin', ['platform_admin']);
+  const channel = await createChannel(client, admin, `latency-${ulid()}`);
+  const harness = new ClientHarness();
+  try {
+    const urls = await Promise.all(
+      Array.from({ length: sockets }, async (_, i) => `${rt.endpoints.ws}?token=${await rt.token(`reader-${i}`)}`),
+    );
+    const ready = await harness.connect(urls, { action: 'subscribe', stream: `channel:${channel.id}` });
+    const result = await measureDeliveries(
+      harness,
+      ready.connected,
+      async (n) => (await publish(client, admin, channel.id, `post ${n}`)).seq,
+      rate,
+      seconds,
+      () => rt.idle(),
+    );
+    return { sockets, connected: ready.connected, ...result };
+  } finally {
+    await harness.close();
+  }
+}
+
+/** The same harness against a bare HTTP + ws server in its own process. */
+export async function floorLatency(sockets: number, rate: number, seconds: number): Promise<LatencyResult> {
+  const server = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, 'floor-server.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const ports = await new Promise<{ http: number; ws: number }>((resolvePorts) => {
+    server.stdout.once('data', (chunk: Buffer) => resolvePorts(JSON.parse(chunk.toString())));
+  });
+  const harness = new ClientHarness();
+  try {
+    const ready = await harness.connect(Array.from({ length: sockets }, () => `ws://127.0.0.1:${ports.ws}`));
+    const result = await measureDeliveries(
+      harness,
+      ready.connected,
+      async (n) => {
+        await fetch(`http://127.0.0.1:${ports.http}/publish?seq=${n}`, { method: 'POST' });
+        return n;
+      },
+      rate,
+      seconds,
+      async () => undefined,
+    );
+    return { sockets, connected: ready.connected, ...result };
+  } finally {
+    await harness.close();
+    server.kill('SIGTERM');
+  }
+}
+
+export interface ThroughputResult {
+  readonly publishers: number;
+  readonly channels: number;
+  readonly seconds: number;
+  readonly posts: number;
+  readonly postsPerSecond: number;
+  readonly rateLimited: number;
+}
+
+export async function publishThroughput(rt: Runtime, publishers: number, channelCount: number, seconds: number): Promise<ThroughputResult> {
+  const client = api(rt.endpoints.http);
+  const admin = await rt.token('bench-admin', ['platform_admin']);
+  const channels = await Promise.all(Array.from({ length: channelCount }, (_, i) => createChannel(client, admin, `tp-${i}`)));
+  let posts = 0;
+  let rateLimited = 0;
+  const deadline = wallMs() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: publishers }, async (_, p) => {
+      for (let i = p; wallMs() < deadline; i += publishers) {
+        const channel = channels[i % channels.length] as { id: string };
+        try {
+          await publish(client, admin, channel.id, `tp ${i}`);
+          posts++;
+        } catch {
+          rateLimited++;
+        }
+      }
+    }),
+  );
+  await rt.idle();
+  return { publishers, channels: channelCount, seconds, posts, postsPerSecond: posts / seconds, rateLimited };
+}
+
+export interface OperationCost {
+  readonly operation: string;
+  readonly requests: Record<string, number>;
+  readonly totalRequests: number;
+  readonly readCapacityUnits: number;
+  readonly writeCapacityUnits: number;
+}
+
+async function costOf(rt: Runtime, operation: string, run: () => Promise<unknown>): Promise<OperationCost> {
+  await rt.idle();
+  rt.dynamodb.resetStats();
+  await run();
+  const stats = rt.dynamodb.stats();
+  const totalRequests = Object.values(stats.requests).reduce((a: number, b: number) => a + b, 0);
+  return {
+    operation,
+    requests: stats.requests,
+    totalRequests,
+    readCapacityUnits: stats.readCapacityUnits,
+    writeCapacityUnits: stats.writeCapacityUnits,
+  };
+}
+
+async function seedPosts(client: Api, admin: string, channelId: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 10) {
+    await Promise.all(Array.from({ length: Math.min(10, count - i) }, (_, j) => publish(client, admin, channelId, `seed ${i + j}`)));
+  }
+}
+
+export async function operationCosts(rt: Runtime): Promise<OperationCost[]> {
+  const client = api(rt.endpoints.http);
+  const admin = await rt.token('bench-admin', ['platform_admin']);
+  const channel = await createChannel(client, admin, `cost-${ulid()}`);
+  await seedPosts(client, admin, channel.id, 120);
+  await rt.idle();
+  const key = ulid();
+  let postId = '';
+  const costs = [
+    await costOf(rt, 'publish', async () => (postId = (await publish(client, admin, channel.id, 'costed', key)).id)),
+    await costOf(rt, 'replayed publish', () => publish(client, admin, channel.id, 'costed', key)),
+    await costOf(rt, 'page of 20', () => client.call('GET', `/v1/channels/${channel.id}/posts?after_seq=50&limit=20`, admin)),
+    await costOf(rt, 'single GET', () => client.call('GET', `/v1/channels/${channel.id}/posts/${postId}`, admin)),
+  ];
+  // Subscribe with a catch-up of 100 changes, on a socket of its own.
+  const harness = new ClientHarness();
+  try {
+    const url = `${rt.endpoints.ws}?token=${await rt.token('cost-reader')}`;
+    const head = (await client.call<{ channel: { head_change_seq: number } }>('GET', `/v1/channels/${channel.id}`, admin)).body.channel;
+    costs.push(
+      await costOf(rt, 'subscribe with catch-up of 100', () =>
+        harness.connect([url], { action: 'subscribe', stream: `channel:${channel.id}`, after_change_seq: head.head_change_seq - 100 }),
+      ),
+    );
+    // One delivered delta: what a publish costs with this one subscriber, less the publish itself.
+    const withDelivery = await costOf(rt, 'publish + 1 delivery', async () => {
+      await publish(client, admin, channel.id, 'delivered');
+      await rt.idle();
+    });
+    const publishCost = costs[0] as OperationCost;
+    costs.push({
+      operation: 'one delivered delta',
+      requests: Object.fromEntries(
+        Object.entries(withDelivery.requests).map(([op, n]) => [op, n - (publishCost.requests[op] ?? 0)]).filter(([, n]) => (n as number) > 0),
+      ),
+      totalRequests: withDelivery.totalRequests - publishCost.totalRequests,
+      readCapacityUnits: withDelivery.readCapacityUnits - publishCost.readCapacityUnits,
+      writeCapacityUnits: withDelivery.writeCapacityUnits - publishCost.writeCapacityUnits,
+    });
+  } finally {
+    await harness.close();
+  }
+  return costs;
+}
+
+/** Subscriptions without sockets: the local @connections endpoint counts what is posted to them. */
+async function addVirtualSubscribers(rt: Runtime, stream: string, count: number, offset = 0): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, i) => `virtual-${stream.slice(-8)}-${offset + i}`);
+  rt.connections.addVirtual(ids);
+  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: rt.endpoints.dynamodb }));
+  const expiresAt = Math.floor(rt.clock.now() / 1000) + 3 * 3600;
+  for (let i = 0; i < ids.length; i += 25) {
+    await ddb.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [rt.tableNames.connections]: ids.slice(i, i + 25).map((id, j) => ({
+            PutRequest: {
+              Item: {
+                pk: `sub#${stream}`,
+                sk: id,
+                user_id: `virtual-user-${offset + i + j}`,
+                mode: 'FULL',
+                decision_expires_at: rt.clock.now() + 3600_000,
+                expires_at: expiresAt,
+              },
+            },
+          })),
+        },
+      }),
+    );
+  }
+  ddb.destroy();
+  return ids;
+}
+
+export interface FanoutCost {
+  readonly subscribers: number;
+  readonly sqsMessages: number;
+  readonly fanoutInvocations: number;
+  readonly streamRouterInvocations: number;
+  readonly connectionPosts: number;
+}
+
+export async function fanoutCost(rt: Runtime, subscribers: number): Promise<FanoutCost> {
+  const client = api(rt.endpoints.http);
+  const admin = await rt.token('bench-admin', ['platform_admin']);
+  const channel = await createChannel(client, admin, `fanout-${subscribers}`);
+  await addVirtualSubscribers(rt, `channel:${channel.id}`, subscribers);
+  await rt.idle();
+  const before = { sent: rt.sqs.stats().sent, inv: rt.invocations(), posted: rt.connections.posted() };
+  await publish(client, admin, channel.id, 'fan me out');
+  await rt.idle();
+  const after = rt.invocations();
+  return {
+    subscribers,
+    sqsMessages: rt.sqs.stats().sent - before.sent,
+    fanoutInvocations: (after.Fanout ?? 0) - (before.inv.Fanout ?? 0),
+    streamRouterInvocations: (after.StreamRouter ?? 0) - (before.inv.StreamRouter ?? 0),
+    connectionPosts: rt.connections.posted() - before.posted,
+  };
+}
+
+export interface ScaleResult {
+  readonly subscriptions: number;
+  readonly realSockets: number;
+  readonly delivered: number;
+  readonly msToLastDelivery: number;
+}
+
+/** One post delivered to `total` subscriptions, `real` of them live sockets: time until the last delivery. */
+export async function scaleDelivery(rt: Runtime, total: number, real: number): Promise<ScaleResult> {
+  const client = api(rt.endpoints.http);
+  const admin = await rt.token('bench-admin', ['platform_admin']);
+  const channel = await createChannel(client, admin, `scale-${ulid()}`);
+  const stream = `channel:${channel.id}`;
+  const harness = new ClientHarness();
+  try {
+    const urls = await Promise.all(Array.from({ length: real }, async (_, i) => `${rt.endpoints.ws}?token=${await rt.token(`scale-${i}`)}`));
+    const ready = await harness.connect(urls, { action: 'subscribe', stream });
+    await addVirtualSubscribers(rt, stream, total - ready.connected);
+    await rt.idle();
+    const postedBefore = rt.connections.posted();
+    const start = wallMs();
+    const post = await publish(client, admin, channel.id, 'to everyone');
+    while (rt.connections.posted() - postedBefore < total && wallMs() - start < 60_000) await sleep(2);
+    const lastPost = wallMs();
+    await rt.idle();
+    const { receipts } = await harness.collect();
+    const socketTimes = receipts.filter(([seq]) => seq === post.seq).map(([, t]) => t);
+    const last = Math.max(lastPost, ...socketTimes);
+    return {
+      subscriptions: total,
+      realSockets: ready.connected,
+      delivered: rt.connections.posted() - postedBefore,
+      msToLastDelivery: last - start,
+    };
+  } finally {
+    await harness.close();
+  }
+}

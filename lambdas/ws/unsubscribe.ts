@@ -1,0 +1,9 @@
+/** WebSocket route `unsubscribe`: `{action: "unsubscribe", stream}` → `unsubscribed`. */
+import { z } from 'zod';
+import { unsubscribe } from '../../shared/delivery/subscribe';
+import { wsRoute } from '../../shared/ws/handler';
+
+export const handler = wsRoute(
+  z.strictObject({ action: z.literal('unsubscribe'), stream: z.string().min(1).max(200) }),
+  async ({ frame, connectionId }) => ({ ...(await unsubscribe(connectionId, frame.stream)) }),
+);

@@ -1,0 +1,18 @@
+/**
+ * The one access rule for a channel, used by every door (HTTP, WebSocket, media,
+ * delivery). Channel admins and platform admins read everything without asking.
+ */
+import { isPlatformAdmin, type Principal } from '../auth/principal';
+import { now } from '../clock';
+import type { AccessDecision } from './decision';
+import { MAX_TTL_SECONDS, providerDecision } from './provider-client';
+
+export async function channelAccessFor(
+  principal: Principal,
+  channel: { readonly id: string; readonly admin_ids: readonly string[] },
+): Promise<AccessDecision> {
+  if (isPlatformAdmin(principal) || channel.admin_ids.includes(principal.userId)) {
+    return { mode: 'FULL', expiresAt: now() + MAX_TTL_SECONDS * 1000 };
+  }
+  return providerDecision(principal.userId, channel.id);
+}

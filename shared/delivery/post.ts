@@ -1,0 +1,55 @@
+/**
+ * Posting frames to WebSocket connections (@connections). A connection that is gone
+ * (410) is reported, not retried: its owner removes it.
+ */
+import { GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { connectionsApi } from '../clients/connections';
+import type { ServerFrame } from '../ws/handler';
+import { settleWithLimit } from './concurrency';
+import type { FanoutMessage } from './fanout-queue';
+
+export const POST_CONCURRENCY = 32;
+
+export type PostOutcome = 'sent' | 'gone';
+
+export function isGone(error: unknown): boolean {
+  return (
+    error instanceof GoneException ||
+    (error as { name?: string } | null)?.name === 'GoneException' ||
+    (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode === 410
+  );
+}
+
+/** Posts one frame; 'gone' when the connection no longer exists. Other failures throw. */
+export async function postFrame(connectionId: string, frame: ServerFrame | object): Promise<PostOutcome> {
+  try {
+    await connectionsApi.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify(frame) }));
+    return 'sent';
+  } catch (error) {
+    if (isGone(error)) return 'gone';
+    throw error;
+  }
+}
+
+export interface FanoutOutcome {
+  readonly sent: number;
+  /** Connections that answered 410 (each once). */
+  readonly gone: string[];
+  /** Posts that failed otherwise: the message must be retried. */
+  readonly failures: unknown[];
+}
+
+/** Posts every frame of a message to each of its connections, `POST_CONCURRENCY` at a time. */
+export async function postMessage(message: FanoutMessage): Promise<FanoutOutcome> {
+  const posts = message.deliveries.flatMap((d) => d.connection_ids.map((connectionId) => ({ connectionId, frame: d.frame })));
+  const results = await settleWithLimit(posts, POST_CONCURRENCY, (p) => postFrame(p.connectionId, p.frame));
+  const gone = new Set<string>();
+  const failures: unknown[] = [];
+  let sent = 0;
+  results.forEach((result, i) => {
+    if (result.status === 'rejected') failures.push(result.reason);
+    else if (result.value === 'gone') gone.add((posts[i] as { connectionId: string }).connectionId);
+    else sent += 1;
+  });
+  return { sent, gone: [...gone], failures };
+}

@@ -1,0 +1,159 @@
+/**
+ * From committed changes to deliveries: who receives each delta. Only live (FULL)
+ * subscriptions whose stored windows hold the entry's created_at receive it. A
+ * subscription whose decision expired is asked again first; one that lost live access
+ * gets `access_changed` and is removed. Access that cannot be checked delivers nothing
+ * (fail closed) and keeps the subscription for the next change.
+ */
+import { windowsContain, type AccessDecision, type ReadWindow } from '../access/decision';
+import { channelAccessFor } from '../access/channel-access';
+import { getChannelHead } from '../channels/channels';
+import { now } from '../clock';
+import { putSubscription, removeSubscription, subscribersOf, type SubscriptionRecord } from '../connections/store';
+import { NotFoundError } from '../errors';
+import { logger } from '../logger';
+import { parseStreamName, type EntryItem } from '../streams/entry';
+import { settleWithLimit } from './concurrency';
+import { publishChangeEvents } from './events';
+import { enqueueDeliveries, type Delivery } from './fanout-queue';
+import { accessChangedFrame, deltaFrame } from './frames';
+
+/** A subscription that receives live deltas now. */
+export interface LiveSubscriber {
+  readonly connection_id: string;
+  readonly user_id: string;
+  readonly windows?: readonly ReadWindow[];
+}
+
+const RECHECK_CONCURRENCY = 16;
+
+/** Asks the access decisions of users for one stream again, one settled result per user. */
+type Rechecker = (stream: string, userIds: readonly string[]) => Promise<Map<string, PromiseSettledResult<AccessDecision>>>;
+
+async function recheckChannel(stream: string, userIds: readonly string[]): Promise<Map<string, PromiseSettledResult<AccessDecision>>> {
+  const ref = parseStreamName(stream);
+  const out = new Map<string, PromiseSettledResult<AccessDecision>>();
+  let channel: Awaited<ReturnType<typeof getChannelHead>>;
+  try {
+    channel = await getChannelHead((ref as { id: string }).id);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    // The channel is gone: nobody reads it any more.
+    for (const userId of userIds) out.set(userId, { status: 'fulfilled', value: { mode: 'DENY', expiresAt: now() } });
+    return out;
+  }
+  // Subscriptions do not keep the caller's groups: platform admins are asked like anyone else.
+  const results = await settleWithLimit(userIds, RECHECK_CONCURRENCY, (userId) => channelAccessFor({ userId, groups: [] }, channel));
+  userIds.forEach((userId, i) => out.set(userId, results[i] as PromiseSettledResult<AccessDecision>));
+  return out;
+}
+
+const RECHECKERS: Partial<Record<string, Rechecker>> = { channel: recheckChannel };
+
+/**
+ * One invocation's view of who listens to which stream: each stream's subscribers are
+ * read (and stale decisions re-checked) once, however many of its changes arrive together.
+ */
+export class DeliveryRouter {
+  private readonly audiences = new Map<string, Promise<LiveSubscriber[]>>();
+
+  /** The delta delivery for one committed change; undefined when nobody may receive it live. */
+  async route(entry: EntryItem): Promise<Delivery | undefined> {
+    const audience = await this.audience(entry.stream);
+    const connectionIds = audience.filter((s) => windowsContain(s.windows, entry.created_at)).map((s) => s.connection_id);
+    return connectionIds.length > 0 ? { frame: deltaFrame(entry), connection_ids: connectionIds } : undefined;
+  }
+
+  audience(stream: string): Promise<LiveSubscriber[]> {
+    let audience = this.audiences.get(stream);
+    if (!audience) {
+      audience = loadAudience(stream);
+      // A failed load is retried by the next record rather than cached.
+      audience.catch(() => this.audiences.delete(stream));
+      this.audiences.set(stream, audience);
+    }
+    return audience;
+  }
+}
+
+async function loadAudience(stream: string): Promise<LiveSubscriber[]> {
+  const live: LiveSubscriber[] = [];
+  const stale: SubscriptionRecord[] = [];
+  const at = now();
+  for await (const page of subscribersOf(stream)) {
+    for (const sub of page) {
+      if (sub.mode !== 'FULL') continue;
+      if (sub.decision_expires_at > at) live.push(sub);
+      else stale.push(sub);
+    }
+  }
+  if (stale.length > 0) live.push(...(await refresh(stream, stale)));
+  return live;
+}
+
+/** Re-checks expired decisions: still FULL → stored again and live; otherwise told and removed. */
+async function refresh(stream: string, stale: readonly SubscriptionRecord[]): Promise<LiveSubscriber[]> {
+  const recheck = RECHECKERS[parseStreamName(stream)?.kind ?? ''];
+  if (!recheck) return [];
+  const decisions = await recheck(stream, [...new Set(stale.map((s) => s.user_id))]);
+  const renewed: LiveSubscriber[] = [];
+  const ended: SubscriptionRecord[] = [];
+  for (const sub of stale) {
+    const result = decisions.get(sub.user_id);
+    if (!result || result.status === 'rejected') {
+      logger.warn('access re-check failed; no delivery', { stream, user_id: sub.user_id, error: result?.reason as Error });
+      continue;
+    }
+    const decision = result.value;
+    if (decision.mode === 'FULL') renewed.push({ connection_id: sub.connection_id, user_id: sub.user_id, windows: decision.windows });
+    else ended.push(sub);
+  }
+  await settleAll(
+    renewed.map((sub) => {
+      const decision = (decisions.get(sub.user_id) as PromiseFulfilledResult<AccessDecision>).value;
+      return putSubscription({
+        stream,
+        connection_id: sub.connection_id,
+        user_id: sub.user_id,
+        mode: 'FULL',
+        windows: decision.windows,
+        decision_expires_at: decision.expiresAt,
+      });
+    }),
+  );
+  if (ended.length > 0) {
+    const failed = await enqueueDeliveries([
+      { tag: stream, delivery: { frame: accessChangedFrame(stream), connection_ids: ended.map((s) => s.connection_id) } },
+    ]);
+    if (failed.size > 0) throw new Error(`could not queue access_changed for ${stream}`);
+    await settleAll(ended.map((sub) => removeSubscription(stream, sub.connection_id)));
+  }
+  return renewed;
+}
+
+/** Awaits all; throws the first failure after every promise settled. */
+async function settleAll(promises: readonly Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
+/** A committed change routed by the stream router, tagged with its stream record's id. */
+export interface RoutedChange {
+  readonly recordId: string;
+  readonly entry: EntryItem;
+  readonly delivery?: Delivery;
+}
+
+/**
+ * Queues every delivery (packed across changes) and puts one EventBridge event per
+ * change. Returns the record ids whose delivery or event may be missing: they are
+ * retried (at least once; clients dedup by stream and change_seq).
+ */
+export async function dispatchChanges(changes: readonly RoutedChange[]): Promise<Set<string>> {
+  const [undelivered, unannounced] = await Promise.all([
+    enqueueDeliveries(changes.flatMap((c) => (c.delivery ? [{ tag: c.recordId, delivery: c.delivery }] : []))),
+    publishChangeEvents(changes.map((c) => ({ tag: c.recordId, entry: c.entry }))),
+  ]);
+  return new Set([...undelivered, ...unannounced]);
+}
