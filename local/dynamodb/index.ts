@@ -38,6 +38,8 @@ export interface LocalDynamoDb {
   sweepTtl(): Promise<number>;
   stats(): DynamoDbStats;
   resetStats(): void;
+  /** The newest stream sequence number written for a table (0 when none): lets pollers tell when they have caught up. */
+  latestSequence(table: string): number;
   close(): Promise<void>;
 }
 
@@ -401,6 +403,10 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
     stats: () => structuredClone(front.stats),
     resetStats: () => {
       front.stats = emptyStats();
+    },
+    latestSequence: (table) => {
+      const last = front.streams.tables.get(table)?.records.at(-1)?.[1];
+      return last ? Number(last.dynamodb.SequenceNumber) : 0;
     },
     async close() {
       if (timer) clearInterval(timer);
