@@ -4,15 +4,15 @@
  */
 import { isPlatformAdmin, type Principal } from '../auth/principal';
 import { now } from '../clock';
-import type { AccessDecision } from './decision';
-import { MAX_TTL_SECONDS, providerDecision } from './provider-client';
+import { MAX_DECISION_TTL_SECONDS, type AccessDecision } from './decision';
+import { providerDecision } from './provider-client';
 
 export async function channelAccessFor(
   principal: Principal,
   channel: { readonly id: string; readonly admin_ids: readonly string[] },
 ): Promise<AccessDecision> {
   if (isPlatformAdmin(principal) || channel.admin_ids.includes(principal.userId)) {
-    return { mode: 'FULL', expiresAt: now() + MAX_TTL_SECONDS * 1000 };
+    return { mode: 'FULL', expiresAt: now() + MAX_DECISION_TTL_SECONDS * 1000 };
   }
   return providerDecision(principal.userId, channel.id);
 }

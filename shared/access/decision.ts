@@ -2,6 +2,9 @@
  * What the layer knows about one user's right to read one stream, in the shape every
  * door (HTTP, WebSocket, media) enforces.
  */
+/** No decision is reused longer than this (API.md: at most 300 s). */
+export const MAX_DECISION_TTL_SECONDS = 300;
+
 export type AccessMode = 'FULL' | 'ARCHIVE_UNTIL' | 'DENY';
 
 /** Inclusive edges; an absent edge is unbounded. ISO-8601 UTC strings. */

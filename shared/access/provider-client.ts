@@ -11,11 +11,10 @@ import { now } from '../clock';
 import { config } from '../config';
 import { AccessProviderUnavailableError } from '../errors';
 import { logger } from '../logger';
-import type { AccessDecision } from './decision';
+import { MAX_DECISION_TTL_SECONDS, type AccessDecision } from './decision';
 
 export const PROVIDER_TIMEOUT_MS = 1000;
 export const DEFAULT_TTL_SECONDS = 30;
-export const MAX_TTL_SECONDS = 300;
 
 const instant = z.iso.datetime({ offset: true });
 const WindowSchema = z.object({ start: instant.optional(), end: instant.optional() });
@@ -39,7 +38,7 @@ function normaliseWindows(windows: ProviderAnswer['read_windows']): AccessDecisi
 }
 
 export function decisionFrom(answer: ProviderAnswer, at: number): AccessDecision {
-  const ttl = Math.min(answer.ttl_seconds ?? DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS);
+  const ttl = Math.min(answer.ttl_seconds ?? DEFAULT_TTL_SECONDS, MAX_DECISION_TTL_SECONDS);
   const expiresAt = at + ttl * 1000;
   if (answer.mode === 'DENY') return { mode: 'DENY', expiresAt };
   const windows = normaliseWindows(answer.read_windows);

@@ -20,7 +20,7 @@ export interface PostsPage {
   readonly has_more: boolean;
 }
 
-export interface ChangesPage {
+export interface PostChangesPage {
   readonly changes: Post[];
   readonly has_more: boolean;
 }
@@ -57,7 +57,7 @@ export async function listPosts(principal: Principal, channelId: string, request
 }
 
 /** The latest state (tombstones included) of readable posts changed after `afterChangeSeq`, ascending by change_seq. */
-export async function listChanges(principal: Principal, channelId: string, afterChangeSeq: number, limit: number): Promise<ChangesPage> {
+export async function listChanges(principal: Principal, channelId: string, afterChangeSeq: number, limit: number): Promise<PostChangesPage> {
   const { channel, stream, windows } = await readerOf(principal, channelId);
   const page = await changesAfter(stream, afterChangeSeq, limit, windows);
   return { changes: page.entries.map((entry) => toPost(entry, channel.id)), has_more: page.has_more };
