@@ -15,7 +15,10 @@ export class AccessProvider extends Construct {
 
   constructor(scope: Construct, id: string, props: AccessProviderProps) {
     super(scope, id);
-    if (props.externalArn) this.function = lambda.Function.fromFunctionArn(this, 'External', props.externalArn);
+    if (props.externalArn) {
+      // Our roles get an identity policy to invoke it; its resource policy is its owner's to set.
+      this.function = lambda.Function.fromFunctionAttributes(this, 'External', { functionArn: props.externalArn, skipPermissions: true });
+    }
     else if (props.defaultFunction) this.function = props.defaultFunction;
     else throw new Error('AccessProvider needs a default function or an external ARN');
   }
