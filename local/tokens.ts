@@ -25,7 +25,8 @@ export function createTokenIssuer(issuer: string, audience: string): TokenIssuer
     sign(sub, groups, expiresInSeconds, nowMs) {
       const iat = Math.floor(nowMs / 1000);
       const header = b64url({ alg: 'RS256', typ: 'JWT', kid });
-      const payload = b64url({ sub, groups, iss: issuer, aud: audience, iat, nbf: iat, exp: iat + expiresInSeconds, token_use: 'access', jti: randomUUID() });
+      // No nbf: verifiers check it against the wall clock, and the runtime clock may run ahead.
+      const payload = b64url({ sub, groups, iss: issuer, aud: audience, iat, exp: iat + expiresInSeconds, token_use: 'access', jti: randomUUID() });
       const signature = createSign('RSA-SHA256').update(`${header}.${payload}`).sign(privateKey).toString('base64url');
       return `${header}.${payload}.${signature}`;
     },

@@ -4,6 +4,8 @@
  * runtime's injectable clock drives token expiry as it drives everything else.
  */
 import { CognitoJwtVerifier, JwtRsaVerifier } from 'aws-jwt-verify';
+import type { Fetcher } from 'aws-jwt-verify/https';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { now } from '../clock';
 import { config } from '../config';
@@ -28,6 +30,18 @@ const expiryByClock = ({ payload }: { payload: JwtPayload }) => {
   if (typeof payload.exp !== 'number' || payload.exp * 1000 <= now()) throw new Error('token expired');
 };
 
+/**
+ * JWKS over the platform's fetch: the library's Node fetcher speaks https only, and a
+ * local or private OIDC issuer may serve plain http on loopback.
+ */
+const platformFetcher: Fetcher = {
+  async fetch(uri) {
+    const res = await fetch(uri, { signal: AbortSignal.timeout(3000) });
+    if (!res.ok) throw new Error(`JWKS fetch failed: ${res.status}`);
+    return res.arrayBuffer();
+  },
+};
+
 export function createVerifier(options: VerifierOptions): TokenVerifier {
   if (options.kind === 'cognito') {
     const userPoolId = options.issuer.split('/').pop() ?? '';
@@ -42,7 +56,7 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
     audience: [...options.audience],
     jwksUri: options.jwksUri ?? `${options.issuer}/.well-known/jwks.json`,
     customJwtCheck: expiryByClock,
-  });
+  }, { jwksCache: new SimpleJwksCache({ fetcher: platformFetcher }) });
   return {
     verify: (token) => verifier.verify(token) as Promise<JwtPayload>,
     cacheJwks: (jwks) => verifier.cacheJwks(jwks as Parameters<typeof verifier.cacheJwks>[0]),

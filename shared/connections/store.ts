@@ -57,7 +57,8 @@ export async function removeConnection(connectionId: string): Promise<void> {
         TableName: table(),
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': connPk(connectionId) },
-        ProjectionExpression: 'pk, sk, stream',
+        ProjectionExpression: 'pk, sk, #stream',
+        ExpressionAttributeNames: { '#stream': 'stream' },
         ExclusiveStartKey: startKey,
       }),
     );
