@@ -75,7 +75,8 @@ export class StreamEventSource {
     const described = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
     const shardId = described.StreamDescription?.Shards?.[0]?.ShardId;
     let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
-    const idleMs = this.options.cadence === 'instant' ? 2 : 250;
+    // The local GetRecords waits for the next record, so instant polling needs no sleep of its own.
+    const idleMs = this.options.cadence === 'instant' ? 0 : 250;
     while (!this.stopped && iterator) {
       const out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 100 }));
       iterator = out.NextShardIterator;

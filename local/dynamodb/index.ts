@@ -240,31 +240,22 @@ function send(res: ServerResponse, status: number, body: Json | string, contentT
   res.end(text);
 }
 
-function tablesOf(operation: string, data: Json): string[] {
+function tablesOf(data: Json): string[] {
   if (typeof data.TableName === 'string') return [data.TableName];
   if (data.RequestItems && typeof data.RequestItems === 'object') return Object.keys(data.RequestItems);
   if (Array.isArray(data.TransactItems)) {
     return [...new Set((data.TransactItems as Json[]).map((t) => String((Object.values(t)[0] as Json | undefined)?.TableName)))];
   }
-  void operation;
   return [];
 }
 
-/** Forwards one client request to dynalite, capturing images for stream tables. */
-async function forward(front: Front, operation: string, raw: string, data: Json | undefined, headers: IncomingMessage['headers']): Promise<{ status: number; body: Json | string }> {
-  const target = `DynamoDB_20120810.${operation}`;
-  if (!data) {
-    const reply = await front.backend.send(target, raw, headers);
-    return { status: reply.status, body: reply.raw };
-  }
+/** Runs one client request on dynalite, capturing images for stream tables and counting capacity. */
+async function forward(front: Front, operation: string, data: Json): Promise<{ status: number; body: Json }> {
   // Ask dynalite for capacity even when the caller did not, and hide it again.
   const askedCapacity = data.ReturnConsumedCapacity !== undefined;
   const sent = askedCapacity ? data : { ...data, ReturnConsumedCapacity: 'TOTAL' };
-  const exec = async () => {
-    const reply = await front.backend.send(target, JSON.stringify(sent), headers);
-    return reply;
-  };
-  const streamTables = tablesOf(operation, data).filter((t) => front.hasStream(t));
+  const exec = () => front.backend.send(operation, structuredClone(sent));
+  const streamTables = tablesOf(data).filter((t) => front.hasStream(t));
   const isWrite = ITEM_WRITES.has(operation) || operation === 'BatchWriteItem';
   let reply;
   if (isWrite && streamTables.length > 0) {
@@ -274,8 +265,8 @@ async function forward(front: Front, operation: string, raw: string, data: Json 
   } else {
     reply = await front.lock.read(exec);
   }
-  if (reply.status !== 200) return { status: reply.status, body: reply.raw };
-  front.count(operation, tablesOf(operation, data), reply.body.ConsumedCapacity);
+  front.count(operation, tablesOf(data), reply.body.ConsumedCapacity);
+  if (reply.status !== 200) return reply;
   const body: Json = { ...reply.body };
   if (!askedCapacity) delete body.ConsumedCapacity;
   if (operation === 'CreateTable') {
@@ -335,54 +326,54 @@ async function handle(front: Front, req: IncomingMessage, res: ServerResponse): 
     data = undefined;
   }
   if (api === 'DynamoDBStreams_20120810') {
-    const out = front.streams.handle(operation, data ?? {});
+    const out = await front.streams.handleWaiting(operation, data ?? {});
     front.stats.requests[`Streams.${operation}`] = (front.stats.requests[`Streams.${operation}`] ?? 0) + 1;
     return send(res, out.status, out.body);
   }
-  if (api === 'DynamoDB_20120810' && data) {
-    switch (operation) {
-      case 'TransactWriteItems': {
-        const out = await runTransactWrite(front, data);
-        if (out.status === 200) front.count(operation, tablesOf(operation, data), out.consumed);
-        return send(res, out.status, out.body);
+  if (api !== 'DynamoDB_20120810') return send(res, 400, { __type: 'com.amazon.coral.service#UnknownOperationException' });
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return send(res, 400, { __type: 'com.amazon.coral.service#SerializationException' });
+  switch (operation) {
+    case 'TransactWriteItems': {
+      const out = await runTransactWrite(front, data);
+      front.count(operation, tablesOf(data), out.consumed);
+      return send(res, out.status, out.body);
+    }
+    case 'TransactGetItems': {
+      const out = await runTransactGet(front, data);
+      front.count(operation, tablesOf(data), out.consumed);
+      return send(res, out.status, out.body);
+    }
+    case 'UpdateTimeToLive': {
+      const spec = data.TimeToLiveSpecification as { Enabled?: boolean; AttributeName?: string } | undefined;
+      if (typeof data.TableName !== 'string' || !spec || typeof spec.AttributeName !== 'string' || typeof spec.Enabled !== 'boolean') {
+        return send(res, 400, { __type: 'com.amazon.coral.validate#ValidationException', message: 'TimeToLiveSpecification requires Enabled and AttributeName' });
       }
-      case 'TransactGetItems': {
-        const out = await runTransactGet(front, data);
-        if (out.status === 200) front.count(operation, tablesOf(operation, data), out.consumed);
-        return send(res, out.status, out.body);
+      try {
+        await front.keysOf(data.TableName);
+      } catch {
+        return send(res, 400, { __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException', message: 'Requested resource not found' });
       }
-      case 'UpdateTimeToLive': {
-        const spec = data.TimeToLiveSpecification as { Enabled?: boolean; AttributeName?: string } | undefined;
-        if (typeof data.TableName !== 'string' || !spec || typeof spec.AttributeName !== 'string' || typeof spec.Enabled !== 'boolean') {
-          return send(res, 400, { __type: 'com.amazon.coral.validate#ValidationException', message: 'TimeToLiveSpecification requires Enabled and AttributeName' });
-        }
-        try {
-          await front.keysOf(data.TableName);
-        } catch {
-          return send(res, 400, { __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException', message: 'Requested resource not found' });
-        }
-        front.setTtl(data.TableName, spec.Enabled ? spec.AttributeName : undefined);
-        return send(res, 200, { TimeToLiveSpecification: spec });
-      }
-      case 'DescribeTimeToLive': {
-        const reply = await forward(front, operation, raw, data, req.headers);
-        if (reply.status !== 200) return send(res, reply.status, reply.body);
-        const attribute = front.ttl.get(data.TableName as string);
-        return send(res, 200, {
-          TimeToLiveDescription: attribute ? { TimeToLiveStatus: 'ENABLED', AttributeName: attribute } : { TimeToLiveStatus: 'DISABLED' },
-        });
-      }
-      default:
-        break;
+      front.setTtl(data.TableName, spec.Enabled ? spec.AttributeName : undefined);
+      return send(res, 200, { TimeToLiveSpecification: spec });
+    }
+    case 'DescribeTimeToLive': {
+      const reply = await forward(front, operation, data);
+      if (reply.status !== 200) return send(res, reply.status, reply.body);
+      const attribute = front.ttl.get(data.TableName as string);
+      return send(res, 200, {
+        TimeToLiveDescription: attribute ? { TimeToLiveStatus: 'ENABLED', AttributeName: attribute } : { TimeToLiveStatus: 'DISABLED' },
+      });
+    }
+    default: {
+      const out = await forward(front, operation, data);
+      return send(res, out.status, out.body);
     }
   }
-  const out = await forward(front, operation, raw, data, req.headers);
-  send(res, out.status, out.body);
 }
 
 export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Promise<LocalDynamoDb> {
   if (options.path) mkdirSync(options.path, { recursive: true });
-  const backend = await DynaliteBackend.start(options.path);
+  const backend = DynaliteBackend.start(options.path);
   const front = new Front(backend, options.now ?? Date.now, options.path);
   const server = createServer((req, res) => {
     handle(front, req, res).catch((error: unknown) => {

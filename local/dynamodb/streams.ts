@@ -47,9 +47,13 @@ function sameItem(a: Item | undefined, b: Item | undefined): boolean {
   return canonical(a) === canonical(b);
 }
 
+/** How long an empty GetRecords waits for a record before answering (a local-only courtesy: it never changes what is returned). */
+export const GET_RECORDS_WAIT_MS = 50;
+
 export class StreamStore {
   private sequence = 0;
   readonly tables = new Map<string, TableStream>();
+  private readonly appended = new Set<() => void>();
 
   constructor(private readonly now: () => number) {}
 
@@ -97,6 +101,7 @@ export class StreamStore {
     };
     stream.records.push([at, record]);
     this.trim(stream);
+    for (const wake of this.appended) wake();
     return record;
   }
 
@@ -112,7 +117,26 @@ export class StreamStore {
     return undefined;
   }
 
-  /** The Streams API; undefined for an operation it does not serve. */
+  /**
+   * The Streams API. An empty GetRecords waits briefly for the next record so a poller
+   * learns of it at once without spinning; what it returns is what AWS would.
+   */
+  async handleWaiting(operation: string, data: Json): Promise<{ status: number; body: Json }> {
+    const first = this.handle(operation, data);
+    if (operation !== 'GetRecords' || first.status !== 200 || (first.body.Records as unknown[]).length > 0) return first;
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        this.appended.delete(wake);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(wake, GET_RECORDS_WAIT_MS);
+      this.appended.add(wake);
+    });
+    return this.handle(operation, data);
+  }
+
+  /** The Streams API, answered from what is stored now. */
   handle(operation: string, data: Json): { status: number; body: Json } {
     const notFound = (what: string) => ({
       status: 400,

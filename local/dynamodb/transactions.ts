@@ -172,16 +172,11 @@ export async function runTransactWrite(front: Front, request: Json): Promise<Rep
         },
       };
     }
-    const news: (Item | undefined)[] = [];
-    for (const [i, action] of actions.entries()) {
-      if (action.kind === 'ConditionCheck') {
-        news.push(olds[i]);
-        continue;
-      }
-      const next = await apply(front, action);
-      news.push(next);
-      front.record(action.table, olds[i], next);
-    }
+    // Distinct items and the writer lock held: the writes may go out together.
+    const news = await Promise.all(actions.map((action, i) => (action.kind === 'ConditionCheck' ? olds[i] : apply(front, action))));
+    actions.forEach((action, i) => {
+      if (action.kind !== 'ConditionCheck') front.record(action.table, olds[i], news[i]);
+    });
     const writes = actions.filter((a) => a.kind !== 'ConditionCheck');
     const consumed = capacity(writes, news.filter((_, i) => actions[i]?.kind !== 'ConditionCheck'), 2, false);
     const wantsCapacity = request.ReturnConsumedCapacity !== undefined && request.ReturnConsumedCapacity !== 'NONE';

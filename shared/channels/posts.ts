@@ -10,7 +10,7 @@ import { ddb } from '../clients/dynamodb';
 import { config } from '../config';
 import { AccessDeniedError, ConflictError, NotFoundError } from '../errors';
 import { resolveAttachments } from '../media/attachments';
-import { appendEntry, changeEntry, entryPointerKey, type EntryPointer } from '../streams/allocator';
+import { appendEntry, changeEntry, entryPointerKey, type ChangeInput, type EntryPointer } from '../streams/allocator';
 import { streamName, toPost, type EntryItem, type Post } from '../streams/entry';
 import { idempotencyPk, payloadHash, runIdempotent } from '../streams/idempotency';
 import { channelKey, getChannelHead, isChannelAdmin, type ChannelHead } from './channels';
@@ -114,47 +114,32 @@ export async function getEntryById(stream: string, id: string): Promise<EntryIte
   return entry as EntryItem | undefined;
 }
 
-async function requirePost(stream: string, postId: string): Promise<EntryItem> {
-  const entry = await getEntryById(stream, postId);
-  if (!entry) throw new NotFoundError('The post does not exist.');
-  return entry;
+/** Applies `change` to one post of a channel the principal administers (404 for a post of another channel). */
+async function changePost(principal: Principal, channelId: string, postId: string, change: ChangeInput['change']): Promise<Post> {
+  const channel = await adminChannel(principal, channelId);
+  const stream = channelStream(channel.id);
+  const current = await getEntryById(stream, postId);
+  if (!current) throw new NotFoundError('The post does not exist.');
+  const { entry } = await changeEntry({ head: channelKey(channel.id), stream, counters: channel, current, change });
+  return toPost(entry, channel.id);
 }
 
 /** Replaces a post's text: rev + 1, a new change_seq, edited_at. Channel admins only; a tombstone cannot be edited (409). */
-export async function editPost(principal: Principal, channelId: string, postId: string, bodyText: string): Promise<Post> {
-  const channel = await adminChannel(principal, channelId);
-  const stream = channelStream(channel.id);
-  const current = await requirePost(stream, postId);
-  const { entry } = await changeEntry({
-    head: channelKey(channel.id),
-    stream,
-    counters: channel,
-    current,
-    change: (latest, next) => {
-      if (latest.is_deleted) throw new ConflictError('The post was deleted.');
-      return { ...latest, body_text: bodyText, rev: latest.rev + 1, change_seq: next.change_seq, edited_at: next.changed_at };
-    },
+export function editPost(principal: Principal, channelId: string, postId: string, bodyText: string): Promise<Post> {
+  return changePost(principal, channelId, postId, (latest, next) => {
+    if (latest.is_deleted) throw new ConflictError('The post was deleted.');
+    return { ...latest, body_text: bodyText, rev: latest.rev + 1, change_seq: next.change_seq, edited_at: next.changed_at };
   });
-  return toPost(entry, channel.id);
 }
 
 /**
  * Turns a post into a tombstone (no text, no attachments, same seq, rev + 1). Deleting
  * a tombstone answers the same tombstone and changes nothing.
  */
-export async function deletePost(principal: Principal, channelId: string, postId: string): Promise<Post> {
-  const channel = await adminChannel(principal, channelId);
-  const stream = channelStream(channel.id);
-  const current = await requirePost(stream, postId);
-  const { entry } = await changeEntry({
-    head: channelKey(channel.id),
-    stream,
-    counters: channel,
-    current,
-    change: (latest, next) =>
-      latest.is_deleted
-        ? undefined
-        : { ...latest, body_text: null, attachments: [], is_deleted: true, rev: latest.rev + 1, change_seq: next.change_seq, edited_at: next.changed_at },
-  });
-  return toPost(entry, channel.id);
+export function deletePost(principal: Principal, channelId: string, postId: string): Promise<Post> {
+  return changePost(principal, channelId, postId, (latest, next) =>
+    latest.is_deleted
+      ? undefined
+      : { ...latest, body_text: null, attachments: [], is_deleted: true, rev: latest.rev + 1, change_seq: next.change_seq, edited_at: next.changed_at },
+  );
 }

@@ -4,9 +4,9 @@
  */
 import { GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { connectionsApi } from '../clients/connections';
-import type { ServerFrame } from '../ws/handler';
 import { settleWithLimit } from './concurrency';
 import type { FanoutMessage } from './fanout-queue';
+import type { DeliveryFrame } from './frames';
 
 export const POST_CONCURRENCY = 32;
 
@@ -21,7 +21,7 @@ export function isGone(error: unknown): boolean {
 }
 
 /** Posts one frame; 'gone' when the connection no longer exists. Other failures throw. */
-export async function postFrame(connectionId: string, frame: ServerFrame | object): Promise<PostOutcome> {
+export async function postFrame(connectionId: string, frame: DeliveryFrame): Promise<PostOutcome> {
   try {
     await connectionsApi.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify(frame) }));
     return 'sent';

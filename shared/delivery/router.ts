@@ -7,12 +7,12 @@
  */
 import { windowsContain, type AccessDecision, type ReadWindow } from '../access/decision';
 import { channelAccessFor } from '../access/channel-access';
-import { getChannelHead } from '../channels/channels';
+import { getChannelHead, type ChannelHead } from '../channels/channels';
 import { now } from '../clock';
 import { putSubscription, removeSubscription, subscribersOf, type SubscriptionRecord } from '../connections/store';
 import { NotFoundError } from '../errors';
 import { logger } from '../logger';
-import { parseStreamName, type EntryItem } from '../streams/entry';
+import { parseStreamName, type EntryItem, type StreamKind, type StreamRef } from '../streams/entry';
 import { settleWithLimit } from './concurrency';
 import { publishChangeEvents } from './events';
 import { enqueueDeliveries, type Delivery } from './fanout-queue';
@@ -28,14 +28,13 @@ export interface LiveSubscriber {
 const RECHECK_CONCURRENCY = 16;
 
 /** Asks the access decisions of users for one stream again, one settled result per user. */
-type Rechecker = (stream: string, userIds: readonly string[]) => Promise<Map<string, PromiseSettledResult<AccessDecision>>>;
+type Rechecker = (ref: StreamRef, userIds: readonly string[]) => Promise<Map<string, PromiseSettledResult<AccessDecision>>>;
 
-async function recheckChannel(stream: string, userIds: readonly string[]): Promise<Map<string, PromiseSettledResult<AccessDecision>>> {
-  const ref = parseStreamName(stream);
+async function recheckChannel(ref: StreamRef, userIds: readonly string[]): Promise<Map<string, PromiseSettledResult<AccessDecision>>> {
   const out = new Map<string, PromiseSettledResult<AccessDecision>>();
-  let channel: Awaited<ReturnType<typeof getChannelHead>>;
+  let channel: ChannelHead;
   try {
-    channel = await getChannelHead((ref as { id: string }).id);
+    channel = await getChannelHead(ref.id);
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
     // The channel is gone: nobody reads it any more.
@@ -48,7 +47,7 @@ async function recheckChannel(stream: string, userIds: readonly string[]): Promi
   return out;
 }
 
-const RECHECKERS: Partial<Record<string, Rechecker>> = { channel: recheckChannel };
+const RECHECKERS: Partial<Record<StreamKind, Rechecker>> = { channel: recheckChannel };
 
 /**
  * One invocation's view of who listens to which stream: each stream's subscribers are
@@ -93,9 +92,10 @@ async function loadAudience(stream: string): Promise<LiveSubscriber[]> {
 
 /** Re-checks expired decisions: still FULL → stored again and live; otherwise told and removed. */
 async function refresh(stream: string, stale: readonly SubscriptionRecord[]): Promise<LiveSubscriber[]> {
-  const recheck = RECHECKERS[parseStreamName(stream)?.kind ?? ''];
-  if (!recheck) return [];
-  const decisions = await recheck(stream, [...new Set(stale.map((s) => s.user_id))]);
+  const ref = parseStreamName(stream);
+  const recheck = ref && RECHECKERS[ref.kind];
+  if (!ref || !recheck) return [];
+  const decisions = await recheck(ref, [...new Set(stale.map((s) => s.user_id))]);
   const renewed: LiveSubscriber[] = [];
   const ended: SubscriptionRecord[] = [];
   for (const sub of stale) {

@@ -85,8 +85,12 @@ export interface ChangeResult {
   readonly changed: boolean;
 }
 
-/** How long a writer keeps trying against a contended counter, and how it backs off. */
-export const RETRY = { budgetMs: 5_000, baseDelayMs: 8, maxDelayMs: 250, retryAfterSeconds: 1 } as const;
+/**
+ * How long a writer keeps trying against a contended counter, and how it backs off:
+ * full jitter, doubling to 1 s, so tens of writers on one counter spread out instead of
+ * queueing on it.
+ */
+export const RETRY = { budgetMs: 5_000, baseDelayMs: 20, maxDelayMs: 1_000, retryAfterSeconds: 1 } as const;
 
 const ENTRY_POINTER_SK = 'entry';
 
@@ -281,7 +285,7 @@ async function readCounters(head: HeadKey): Promise<HeadCounters> {
 }
 
 /** One entry by position, strongly consistent. */
-export async function readEntry(stream: string, seq: number): Promise<EntryItem> {
+async function readEntry(stream: string, seq: number): Promise<EntryItem> {
   const { Item } = await ddb.send(new GetCommand({ TableName: config.TABLE_ENTRIES, Key: { stream, seq }, ConsistentRead: true }));
   if (!Item) throw new NotFoundError('The entry does not exist.');
   return Item as EntryItem;
