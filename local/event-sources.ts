@@ -47,7 +47,7 @@ function toLambdaRecord(record: StreamSdkRecord, streamArn: string): Record<stri
     eventSource: record.eventSource,
     awsRegion: record.awsRegion,
     dynamodb: { ...record.dynamodb, ...(created ? { ApproximateCreationDateTime: Math.floor(new Date(created).getTime() / 1000) } : {}) },
-    ...(record.userIdentity ? { userIdentity: record.userIdentity } : {}),
+    ...(record.userIdentity ? { userIdentity: { type: record.userIdentity.Type, principalId: record.userIdentity.PrincipalId } } : {}),
     eventSourceARN: streamArn,
   };
 }

@@ -97,13 +97,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const wsApi = new WebSocketApi({ functions, clock, log });
   const invokable = new Map(FUNCTIONS.filter((f) => f.trigger.kind === 'invoke').map((f) => [invokeName(f.id), (event: unknown) => functions.invoke(f.id, event)]));
 
-  let endpoints: RuntimeEndpoints | undefined;
-  let httpHandler: ReturnType<typeof createHttpApi> | undefined;
+  // Assigned once the ports are known; until then the HTTP port answers 503.
+  const late: { httpHandler?: ReturnType<typeof createHttpApi> } = {};
   const connectionsServer = await listen((req, res) => wsApi.handleManagement(req, res), { host });
   const httpServer = await listen(
     async (req, res) => {
-      if (!httpHandler) return void res.writeHead(503).end();
-      await httpHandler(req, res);
+      if (!late.httpHandler) return void res.writeHead(503).end();
+      await late.httpHandler(req, res);
     },
     { host, port: options.httpPort ?? 3000 },
   );
@@ -112,7 +112,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   wsApi.domainName = new URL(wsServer.url).host;
 
   const issuer = createTokenIssuer(`${httpServer.url}/_local`, AUDIENCE);
-  endpoints = {
+  const endpoints: RuntimeEndpoints = {
     http: httpServer.url,
     ws: wsServer.url.replace(/^http/, 'ws'),
     dynamodb: dynamodb.endpoint,
@@ -124,11 +124,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     sns: sinks.snsEndpoint,
     lambda: httpServer.url,
   };
-  httpHandler = createHttpApi({
+  late.httpHandler = createHttpApi({
     functions,
     issuer,
     clock,
-    endpoints: () => ({ ...(endpoints as RuntimeEndpoints) }),
+    endpoints: () => ({ ...endpoints }),
     events: sinks.events,
     pushes: sinks.pushes,
     invokable: (name) => invokable.get(name),

@@ -18,6 +18,7 @@ export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<
     };
   } catch (error) {
     logger.info('connection refused', { reason: (error as Error).message });
-    throw new Error('Unauthorized');
+    // API Gateway maps exactly this message to 401.
+    throw new Error('Unauthorized', { cause: error });
   }
 };

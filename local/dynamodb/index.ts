@@ -4,7 +4,7 @@
  * and consumed capacity for the bench. Single-item calls go to dynalite unchanged;
  * a reader/writer lock makes every write, and every transaction, atomic and isolated.
  */
-import { DynamoDBClient, CreateTableCommand, UpdateTimeToLiveCommand, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, ResourceInUseException, UpdateTimeToLiveCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -446,15 +446,15 @@ function createTableInput(spec: TableSpec, name: string): CreateTableCommandInpu
   };
 }
 
-/** Creates every table of the spec under the given names (existing ones are left as they are). */
-export async function createTables(client: DynamoDBClient, names: Record<TableId, string>): Promise<void> {
+/** Creates every table of the spec under the given names (existing ones are left as they are); `timeToLive: false` for a plain dynalite, which lacks it. */
+export async function createTables(client: DynamoDBClient, names: Record<TableId, string>, options: { timeToLive?: boolean } = {}): Promise<void> {
   for (const spec of TABLES) {
     try {
       await client.send(new CreateTableCommand(createTableInput(spec, names[spec.id])));
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
     }
-    if (spec.ttlAttribute) {
+    if (spec.ttlAttribute && options.timeToLive !== false) {
       await client.send(new UpdateTimeToLiveCommand({ TableName: names[spec.id], TimeToLiveSpecification: { Enabled: true, AttributeName: spec.ttlAttribute } }));
     }
   }

@@ -16,7 +16,8 @@ export interface StreamRecord {
   readonly eventSource: 'aws:dynamodb';
   readonly awsRegion: string;
   readonly dynamodb: Json;
-  readonly userIdentity?: { type: 'Service'; principalId: 'dynamodb.amazonaws.com' };
+  /** The Streams API's Identity shape (Lambda events spell it type / principalId). */
+  readonly userIdentity?: { Type: 'Service'; PrincipalId: 'dynamodb.amazonaws.com' };
 }
 
 export interface TableStream {
@@ -97,7 +98,7 @@ export class StreamStore {
       eventSource: 'aws:dynamodb',
       awsRegion: REGION,
       dynamodb,
-      ...(byTtl ? { userIdentity: { type: 'Service' as const, principalId: 'dynamodb.amazonaws.com' as const } } : {}),
+      ...(byTtl ? { userIdentity: { Type: 'Service' as const, PrincipalId: 'dynamodb.amazonaws.com' as const } } : {}),
     };
     stream.records.push([at, record]);
     this.trim(stream);
