@@ -24,7 +24,7 @@ const ConfigSchema = z.object({
   TABLE_ENTITLEMENTS: z.string().min(1),
   FANOUT_QUEUE_URL: z.string().min(1),
   /** The WebSocket stage's callback URL (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
-  CONNECTIONS_ENDPOINT: z.url(),
+  CONNECTIONS_ENDPOINT: z.string().url(),
   MEDIA_BUCKET: z.string().min(1),
   MEDIA_MAX_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
   MEDIA_CONTENT_TYPES: csv,
@@ -33,11 +33,11 @@ const ConfigSchema = z.object({
   ACCESS_PROVIDER_FUNCTION: z.string().min(1),
   /** 'cognito': access tokens checked by client_id; 'oidc': tokens checked by aud. */
   JWT_KIND: z.enum(['cognito', 'oidc']),
-  JWT_ISSUER: z.url(),
+  JWT_ISSUER: z.string().url(),
   /** Cognito app client ids, or OIDC audiences. */
   JWT_AUDIENCE: csv.pipe(z.array(z.string()).min(1)),
   /** Defaults to `${JWT_ISSUER}/.well-known/jwks.json`. */
-  JWT_JWKS_URI: z.url().optional(),
+  JWT_JWKS_URI: z.string().url().optional(),
   /** Path-style S3 URLs (the local runtime's S3 endpoint). */
   S3_FORCE_PATH_STYLE: z
     .enum(['true', 'false'])

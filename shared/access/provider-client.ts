@@ -16,7 +16,7 @@ import { MAX_DECISION_TTL_SECONDS, type AccessDecision } from './decision';
 export const PROVIDER_TIMEOUT_MS = 1000;
 export const DEFAULT_TTL_SECONDS = 30;
 
-const instant = z.iso.datetime({ offset: true });
+const instant = z.string().datetime({ offset: true });
 const WindowSchema = z.object({ start: instant.optional(), end: instant.optional() });
 
 export const ProviderAnswerSchema = z.discriminatedUnion('mode', [

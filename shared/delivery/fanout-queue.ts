@@ -126,7 +126,7 @@ export async function enqueueDeliveries<T>(deliveries: readonly TaggedDelivery<T
   return failed;
 }
 
-const FrameSchema = z.looseObject({ type: z.string(), stream: z.string() });
+const FrameSchema = z.object({ type: z.string(), stream: z.string() }).passthrough();
 const MessageSchema = z.object({
   deliveries: z.array(z.object({ frame: FrameSchema, connection_ids: z.array(z.string().min(1)) })),
 });
