@@ -36,14 +36,18 @@ export interface PublishedPost {
   readonly seq: number;
 }
 
+/** Publishes like a well-behaved client: a 429 is retried with the same key after Retry-After. */
 export async function publish(client: Api, adminToken: string, channelId: string, text: string, key = ulid()): Promise<PublishedPost> {
-  const { status, body } = await client.call<{ post: PublishedPost }>(
-    'POST',
-    `/v1/channels/${channelId}/posts`,
-    adminToken,
-    { body_text: text },
-    { 'idempotency-key': key },
-  );
-  if (status !== 201 && status !== 200) throw new Error(`publish: ${status} ${JSON.stringify(body)}`);
-  return body.post;
+  for (let attempt = 0; ; attempt++) {
+    const { status, body } = await client.call<{ post: PublishedPost }>(
+      'POST',
+      `/v1/channels/${channelId}/posts`,
+      adminToken,
+      { body_text: text },
+      { 'idempotency-key': key },
+    );
+    if (status === 201 || status === 200) return body.post;
+    if (status !== 429 || attempt >= 5) throw new Error(`publish: ${status} ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, 200 + Math.random() * 300));
+  }
 }

@@ -66,7 +66,7 @@ async function connectAll(command: ConnectCommand): Promise<void> {
   // Bounded concurrency: a connect storm of 1,000 upgrades at once only measures the accept queue.
   const queue = [...command.urls];
   await Promise.all(
-    Array.from({ length: 50 }, async () => {
+    Array.from({ length: 20 }, async () => {
       for (let url = queue.shift(); url !== undefined; url = queue.shift()) {
         if (await openSocket(url, command.subscribe)) connected++;
         else failed++;

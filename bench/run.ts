@@ -7,52 +7,42 @@ import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
-import { startRuntime, type RuntimeOptions } from '../local/runtime';
+import { startRuntime } from '../local/runtime';
 import { measureColdStarts } from './cold-start';
 import { renderMarkdown, type BenchReport } from './report';
 import { fanoutCost, floorLatency, operationCosts, publishThroughput, publishToDelta, scaleDelivery } from './scenarios';
 
 const quick = process.argv.includes('--quick');
 const plan = quick
-  ? { sockets: 200, rate: 10, seconds: 5, throughputSeconds: 3, coldRuns: 3, fanoutSizes: [10, 1000], scale: 2000, realSockets: 200 }
+  ? { sockets: 100, rate: 5, seconds: 5, throughputSeconds: 3, coldRuns: 3, fanoutSizes: [10, 1000], scale: 2000, realSockets: 100 }
   : { sockets: 1000, rate: 10, seconds: 20, throughputSeconds: 10, coldRuns: 10, fanoutSizes: [10, 1000, 10000], scale: 10000, realSockets: 1000 };
-
-async function withRuntime<T>(options: RuntimeOptions, run: (rt: Awaited<ReturnType<typeof startRuntime>>) => Promise<T>): Promise<T> {
-  const rt = await startRuntime({ memory: true, httpPort: 0, wsPort: 0, ...options });
-  try {
-    return await run(rt);
-  } finally {
-    await rt.stop();
-  }
-}
 
 function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
 
 log(`plan: ${JSON.stringify(plan)}`);
+// One runtime for every scenario: handlers keep the clients they made at import.
+const rt = await startRuntime({ memory: true, httpPort: 0, wsPort: 0, cadence: 'instant' });
 log('scenario 1: publish -> delta (instant cadence)');
-const instant = await withRuntime({ cadence: 'instant' }, (rt) => publishToDelta(rt, plan.sockets, plan.rate, plan.seconds));
+const instant = await publishToDelta(rt, plan.sockets, plan.rate, plan.seconds);
 log('scenario 1: publish -> delta (aws cadence)');
-const awsLike = await withRuntime({ cadence: 'aws' }, (rt) => publishToDelta(rt, plan.sockets, plan.rate, plan.seconds));
+rt.setCadence('aws');
+const awsLike = await publishToDelta(rt, plan.sockets, plan.rate, plan.seconds);
+rt.setCadence('instant');
 log('scenario 1: floor');
 const floor = await floorLatency(plan.sockets, plan.rate, plan.seconds);
 log('scenario 2: throughput');
-const throughput = await withRuntime({ cadence: 'instant' }, async (rt) => [
-  await publishThroughput(rt, 10, 1, plan.throughputSeconds),
-  await publishThroughput(rt, 10, 100, plan.throughputSeconds),
-]);
+const throughput = [await publishThroughput(rt, 10, 1, plan.throughputSeconds), await publishThroughput(rt, 10, 100, plan.throughputSeconds)];
 log('scenario 3: cost per operation');
-const costs = await withRuntime({ cadence: 'instant' }, (rt) => operationCosts(rt));
-const fanout = await withRuntime({ cadence: 'instant' }, async (rt) => {
-  const out = [];
-  for (const subscribers of plan.fanoutSizes) out.push(await fanoutCost(rt, subscribers));
-  return out;
-});
+const costs = await operationCosts(rt);
+const fanout = [];
+for (const subscribers of plan.fanoutSizes) fanout.push(await fanoutCost(rt, subscribers));
+log('scenario 6: scale');
+const scale = await scaleDelivery(rt, plan.scale, plan.realSockets);
+await rt.stop();
 log('scenario 5: cold start');
 const coldStarts = await measureColdStarts(plan.coldRuns);
-log('scenario 6: scale');
-const scale = await withRuntime({ cadence: 'instant' }, (rt) => scaleDelivery(rt, plan.scale, plan.realSockets));
 
 const report: BenchReport = {
   date: new Date().toISOString(),

@@ -4,6 +4,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ulid } from 'ulid';
@@ -14,6 +15,20 @@ import { ClientHarness } from './harness';
 import { distribution, type Distribution } from './stats';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Readers need an entitlement, as in production: recorded through the default provider's Invoke API. */
+async function grantReaders(rt: Runtime, channelId: string, userIds: readonly string[]): Promise<void> {
+  const lambda = new LambdaClient({ endpoint: rt.endpoints.lambda, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const start = new Date(rt.clock.now() - 86_400_000).toISOString();
+  for (let i = 0; i < userIds.length; i += 20) {
+    await Promise.all(
+      userIds.slice(i, i + 20).map((user_id) =>
+        lambda.send(new InvokeCommand({ FunctionName: 'access-provider', Payload: new TextEncoder().encode(JSON.stringify({ type: 'RecordSubscription', user_id, channel_id: channelId, start })) })),
+      ),
+    );
+  }
+  lambda.destroy();
+}
 
 export interface LatencyResult {
   readonly sockets: number;
@@ -73,9 +88,9 @@ export async function publishToDelta(rt: Runtime, sockets: number, rate: number,
   const channel = await createChannel(client, admin, `latency-${ulid()}`);
   const harness = new ClientHarness();
   try {
-    const urls = await Promise.all(
-      Array.from({ length: sockets }, async (_, i) => `${rt.endpoints.ws}?token=${await rt.token(`reader-${i}`)}`),
-    );
+    const readers = Array.from({ length: sockets }, (_, i) => `reader-${i}`);
+    await grantReaders(rt, channel.id, readers);
+    const urls = await Promise.all(readers.map(async (reader) => `${rt.endpoints.ws}?token=${await rt.token(reader)}`));
     const ready = await harness.connect(urls, { action: 'subscribe', stream: `channel:${channel.id}` });
     const result = await measureDeliveries(
       harness,
@@ -166,6 +181,8 @@ async function costOf(rt: Runtime, operation: string, run: () => Promise<unknown
   rt.dynamodb.resetStats();
   await run();
   const stats = rt.dynamodb.stats();
+  // The stream poller's GetRecords belong to the event source, not to the operation.
+  stats.requests = Object.fromEntries(Object.entries(stats.requests).filter(([op]) => !op.startsWith('Streams.')));
   const totalRequests = Object.values(stats.requests).reduce((a: number, b: number) => a + b, 0);
   return {
     operation,
@@ -199,6 +216,7 @@ export async function operationCosts(rt: Runtime): Promise<OperationCost[]> {
   // Subscribe with a catch-up of 100 changes, on a socket of its own.
   const harness = new ClientHarness();
   try {
+    await grantReaders(rt, channel.id, ['cost-reader']);
     const url = `${rt.endpoints.ws}?token=${await rt.token('cost-reader')}`;
     const head = (await client.call<{ channel: { head_change_seq: number } }>('GET', `/v1/channels/${channel.id}`, admin)).body.channel;
     costs.push(
@@ -299,7 +317,9 @@ export async function scaleDelivery(rt: Runtime, total: number, real: number): P
   const stream = `channel:${channel.id}`;
   const harness = new ClientHarness();
   try {
-    const urls = await Promise.all(Array.from({ length: real }, async (_, i) => `${rt.endpoints.ws}?token=${await rt.token(`scale-${i}`)}`));
+    const readers = Array.from({ length: real }, (_, i) => `scale-${i}`);
+    await grantReaders(rt, channel.id, readers);
+    const urls = await Promise.all(readers.map(async (reader) => `${rt.endpoints.ws}?token=${await rt.token(reader)}`));
     const ready = await harness.connect(urls, { action: 'subscribe', stream });
     await addVirtualSubscribers(rt, stream, total - ready.connected);
     await rt.idle();
