@@ -51,6 +51,12 @@ ${table(
 
 p99 ratio (ours instant / floor): ${f(r.publishToDelta.ratioP99, 2)}
 
+Where the time goes (instant cadence; handler time per invocation, ms):
+${table(
+  ['stage', 'invocations', 'p50', 'p95', 'p99', 'max'],
+  Object.entries(r.publishToDelta.instant.stagesMs ?? {}).map(([stage, d]) => [stage, d.count, f(d.p50), f(d.p95), f(d.p99), f(d.max)]),
+)}
+
 ## 2. Publish throughput
 ${table(
   ['publishers', 'channels', 'seconds', 'posts', 'posts/s', 'failed'],

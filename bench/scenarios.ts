@@ -31,6 +31,8 @@ async function grantReaders(rt: Runtime, channelId: string, userIds: readonly st
 }
 
 export interface LatencyResult {
+  /** Handler time per function during the run (ours only): where the time goes. */
+  readonly stagesMs?: Record<string, Distribution>;
   readonly sockets: number;
   readonly connected: number;
   readonly posts: number;
@@ -92,6 +94,8 @@ export async function publishToDelta(rt: Runtime, sockets: number, rate: number,
     await grantReaders(rt, channel.id, readers);
     const urls = await Promise.all(readers.map(async (reader) => `${rt.endpoints.ws}?token=${await rt.token(reader)}`));
     const ready = await harness.connect(urls, { action: 'subscribe', stream: `channel:${channel.id}` });
+    const durations: Record<string, number[]> = {};
+    const stopListening = rt.onInvocation((r) => (durations[r.functionId] ??= []).push(r.endedAt - r.startedAt));
     const result = await measureDeliveries(
       harness,
       ready.connected,
@@ -100,7 +104,11 @@ export async function publishToDelta(rt: Runtime, sockets: number, rate: number,
       seconds,
       () => rt.idle(),
     );
-    return { sockets, connected: ready.connected, ...result };
+    stopListening();
+    const stagesMs = Object.fromEntries(
+      ['PostsPublish', 'StreamRouter', 'Fanout'].filter((id) => durations[id]).map((id) => [id, distribution(durations[id] as number[])]),
+    );
+    return { sockets, connected: ready.connected, stagesMs, ...result };
   } finally {
     await harness.close();
   }

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { budgetMisses } from '../../bench/check';
+import type { BenchReport } from '../../bench/report';
+
+const dist = (p99: number) => ({ count: 10, p50: p99 / 2, p95: p99, p99, max: p99 });
+const latency = (p99: number, missing = 0) => ({ sockets: 10, connected: 10, posts: 5, expectedDeliveries: 50, delivered: 50 - missing, missing, duplicates: 0, latencyMs: dist(p99) });
+
+function report(overrides: Partial<BenchReport> = {}): BenchReport {
+  return {
+    date: '2026-11-25T00:00:00.000Z',
+    commit: 'abc',
+    node: 'v20',
+    cpus: 2,
+    quick: true,
+    publishToDelta: { instant: latency(20), aws: latency(300), floor: latency(15), ratioP99: 20 / 15 },
+    throughput: [],
+    costs: [
+      { operation: 'publish', requests: { GetItem: 1, TransactWriteItems: 1 }, totalRequests: 2, readCapacityUnits: 1, writeCapacityUnits: 8 },
+      { operation: 'page of 20', requests: { GetItem: 1, Query: 1 }, totalRequests: 2, readCapacityUnits: 2, writeCapacityUnits: 0 },
+    ],
+    fanout: [
+      { subscribers: 10, sqsMessages: 1, fanoutInvocations: 1, streamRouterInvocations: 1, connectionPosts: 10 },
+      { subscribers: 1000, sqsMessages: 2, fanoutInvocations: 1, streamRouterInvocations: 1, connectionPosts: 1000 },
+    ],
+    coldStarts: [{ function: 'PostsPublish', bundleBytes: 100 * 1024, importMsMedian: 50 }],
+    scale: { subscriptions: 1000, realSockets: 100, delivered: 1000, msToLastDelivery: 900 },
+    ...overrides,
+  };
+}
+
+describe('bench budgets', () => {
+  it('passes a report within every budget', () => {
+    expect(budgetMisses(report())).toEqual([]);
+  });
+
+  it('names a p99 more than twice the floor and a missing delta', () => {
+    const misses = budgetMisses(report({ publishToDelta: { instant: latency(50, 1), aws: latency(300), floor: latency(15), ratioP99: 50 / 15 } }));
+    expect(misses.some((m) => m.includes('missing'))).toBe(true);
+    expect(misses.some((m) => m.includes('the floor'))).toBe(true);
+  });
+
+  it('names a publish that reads twice and a page that queries twice', () => {
+    const misses = budgetMisses(
+      report({
+        costs: [
+          { operation: 'publish', requests: { GetItem: 2, TransactWriteItems: 1 }, totalRequests: 3, readCapacityUnits: 2, writeCapacityUnits: 8 },
+          { operation: 'page of 20', requests: { Query: 2 }, totalRequests: 2, readCapacityUnits: 2, writeCapacityUnits: 0 },
+        ],
+      }),
+    );
+    expect(misses).toEqual(['publish: 2 reads (budget 1)', 'page of 20: 2 Queries (budget 1)']);
+  });
+
+  it('names a bundle over 250 KB, a slow import and a slow scale delivery', () => {
+    const misses = budgetMisses(
+      report({ coldStarts: [{ function: 'Fat', bundleBytes: 300 * 1024, importMsMedian: 150 }], scale: { subscriptions: 1000, realSockets: 10, delivered: 1000, msToLastDelivery: 2500 } }),
+    );
+    expect(misses).toEqual(['Fat: bundle 300 KB (budget 250)', 'Fat: import 150 ms (budget 100)', 'scale: last delivery after 2500 ms (budget 2000)']);
+  });
+});
