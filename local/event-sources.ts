@@ -31,7 +31,6 @@ export interface StreamSourceOptions {
   readonly tableName: string;
   readonly invoke: Invoke;
   readonly onFailureQueueUrl: string;
-  readonly cadence: Cadence;
   readonly batchSize?: number;
   readonly maxRetries?: number;
   readonly log?: (entry: Record<string, unknown>) => void;
@@ -61,7 +60,11 @@ export class StreamEventSource {
   processed = 0;
   busy = false;
 
-  constructor(private readonly options: StreamSourceOptions) {}
+  constructor(
+    private readonly options: StreamSourceOptions,
+    /** 'instant' polls continuously; 'aws' polls 4×/s as Lambda does. May change while running. */
+    public cadence: Cadence,
+  ) {}
 
   start(): void {
     this.loop = this.run().catch((error: unknown) => this.options.log?.({ kind: 'event-source', source: 'stream', error: String(error) }));
@@ -76,13 +79,13 @@ export class StreamEventSource {
     const shardId = described.StreamDescription?.Shards?.[0]?.ShardId;
     let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
     // The local GetRecords waits for the next record, so instant polling needs no sleep of its own.
-    const idleMs = this.options.cadence === 'instant' ? 0 : 250;
+    const idleMs = () => (this.cadence === 'instant' ? 0 : 250);
     while (!this.stopped && iterator) {
       const out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 100 }));
       iterator = out.NextShardIterator;
       const records = (out.Records ?? []).map((r) => toLambdaRecord(r, streamArn));
       if (records.length === 0) {
-        await sleep(idleMs);
+        await sleep(idleMs());
         continue;
       }
       this.busy = true;
@@ -91,11 +94,15 @@ export class StreamEventSource {
       } finally {
         this.busy = false;
       }
-      if (this.options.cadence === 'aws') await sleep(idleMs);
+      if (this.cadence === 'aws') await sleep(idleMs());
     }
   }
 
-  /** One batch to completion: checkpoint on partial failure, bisect on error, retry, then give up to the on-failure queue. */
+  /**
+   * One batch to completion: checkpoint past what succeeded, bisect a failing batch down
+   * to the failing record, retry it, then give its description to the on-failure queue
+   * and move on — one bad record fails alone.
+   */
   private async deliver(records: Record<string, unknown>[], streamArn: string, shardId: string): Promise<void> {
     const maxRetries = this.options.maxRetries ?? 3;
     let pending = records;
@@ -114,8 +121,6 @@ export class StreamEventSource {
         }
       } catch {
         failedAt = 0;
-        // Bisect: retry the first half alone, so one poisoned record cannot hold the rest back for long.
-        if (batch.length > 1) limit = Math.ceil(batch.length / 2);
       }
       if (failedAt === undefined) {
         this.processed = Number(sequenceOf(batch[batch.length - 1] as Record<string, unknown>));
@@ -127,30 +132,29 @@ export class StreamEventSource {
       if (failedAt > 0) {
         this.processed = Number(sequenceOf(batch[failedAt - 1] as Record<string, unknown>));
         pending = pending.slice(failedAt);
+        limit = pending.length;
         attempts = 0;
+        continue;
+      }
+      if (batch.length > 1) {
+        limit = Math.ceil(batch.length / 2);
         continue;
       }
       attempts++;
       if (attempts > maxRetries) {
-        const failed = pending.slice(0, Math.min(limit, pending.length));
+        const failed = batch[0] as Record<string, unknown>;
         await this.options.sqs.send(
           new SendMessageCommand({
             QueueUrl: this.options.onFailureQueueUrl,
             MessageBody: JSON.stringify({
               requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: attempts },
-              DDBStreamBatchInfo: {
-                shardId,
-                startSequenceNumber: sequenceOf(failed[0] as Record<string, unknown>),
-                endSequenceNumber: sequenceOf(failed[failed.length - 1] as Record<string, unknown>),
-                batchSize: failed.length,
-                streamArn,
-              },
+              DDBStreamBatchInfo: { shardId, startSequenceNumber: sequenceOf(failed), endSequenceNumber: sequenceOf(failed), batchSize: 1, streamArn },
             }),
           }),
         );
-        this.options.log?.({ kind: 'event-source', source: 'stream', gave_up: failed.length });
-        this.processed = Number(sequenceOf(failed[failed.length - 1] as Record<string, unknown>));
-        pending = pending.slice(failed.length);
+        this.options.log?.({ kind: 'event-source', source: 'stream', gave_up: sequenceOf(failed) });
+        this.processed = Number(sequenceOf(failed));
+        pending = pending.slice(1);
         limit = pending.length;
         attempts = 0;
       }
