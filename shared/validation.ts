@@ -1,5 +1,8 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { InvalidRequestError } from './errors';
+
+/** Ids the layer creates: ULIDs (Crockford base32, 26 characters). */
+export const ulidSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a ULID');
 
 /** Validate with a zod schema; failures become 400 invalid_request naming the field and why. */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {

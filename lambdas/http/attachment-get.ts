@@ -3,7 +3,7 @@
  * issued only after the same access check as the post itself.
  */
 import { z } from 'zod';
-import { ulidSchema } from '../../shared/channels/posts';
+import { ulidSchema } from '../../shared/validation';
 import { getPostForReader } from '../../shared/channels/reading';
 import { NotFoundError } from '../../shared/errors';
 import { httpRoute } from '../../shared/http/handler';

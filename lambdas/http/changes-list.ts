@@ -1,6 +1,6 @@
 /** GET /v1/channels/{channel_id}/changes?after_change_seq&limit: readable posts changed after N, ascending by change_seq. */
 import { z } from 'zod';
-import { ulidSchema } from '../../shared/channels/posts';
+import { ulidSchema } from '../../shared/validation';
 import { listChanges } from '../../shared/channels/reading';
 import { httpRoute } from '../../shared/http/handler';
 import { changesQuerySchema } from '../../shared/streams/reading';

@@ -1,7 +1,7 @@
 /** GET /v1/channels/{channel_id} → {channel} with its head positions. */
 import { z } from 'zod';
 import { getChannelHead, toChannel } from '../../shared/channels/channels';
-import { ulidSchema } from '../../shared/channels/posts';
+import { ulidSchema } from '../../shared/validation';
 import { httpRoute } from '../../shared/http/handler';
 
 export const handler = httpRoute({ params: z.object({ channel_id: ulidSchema }) }, async ({ params }) => ({

@@ -1,6 +1,6 @@
 /** POST /v1/media → 201 {media_id, upload_url, expires_at}: a presigned PUT with type and length signed. */
 import { z } from 'zod';
-import { ulidSchema } from '../../shared/channels/posts';
+import { ulidSchema } from '../../shared/validation';
 import { httpRoute } from '../../shared/http/handler';
 import { createUpload } from '../../shared/media/media';
 

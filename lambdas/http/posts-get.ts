@@ -1,6 +1,6 @@
 /** GET /v1/channels/{channel_id}/posts/{post_id}: one post; 404 when outside the caller's read windows. */
 import { z } from 'zod';
-import { ulidSchema } from '../../shared/channels/posts';
+import { ulidSchema } from '../../shared/validation';
 import { getPostForReader } from '../../shared/channels/reading';
 import { httpRoute } from '../../shared/http/handler';
 

@@ -1,6 +1,6 @@
 /** GET /v1/channels/{channel_id}/posts?after_seq|before_seq&limit: a page of posts inside the caller's read windows. */
 import { z } from 'zod';
-import { ulidSchema } from '../../shared/channels/posts';
+import { ulidSchema } from '../../shared/validation';
 import { listPosts } from '../../shared/channels/reading';
 import { httpRoute } from '../../shared/http/handler';
 import { pageQuerySchema } from '../../shared/streams/reading';

@@ -13,10 +13,9 @@ import { resolveAttachments } from '../media/attachments';
 import { appendEntry, changeEntry, entryPointerKey, type ChangeInput, type EntryPointer } from '../streams/allocator';
 import { streamName, toPost, type EntryItem, type Post } from '../streams/entry';
 import { idempotencyPk, payloadHash, runIdempotent } from '../streams/idempotency';
+import { ulidSchema } from '../validation';
 import { channelKey, getChannelHead, isChannelAdmin, type ChannelHead } from './channels';
 
-/** Ids the layer creates: ULIDs (Crockford base32, 26 characters). */
-export const ulidSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a ULID');
 
 export const MAX_BODY_CHARS = 10_000;
 export const MAX_ATTACHMENTS = 10;
