@@ -24,6 +24,10 @@ import { startLocalSinks, type LocalSinks } from './sinks';
 import { startLocalSqs, type LocalSqs } from './sqs';
 import { createTokenIssuer } from './tokens';
 
+/**
+ * One runtime per process: handler modules, and the AWS clients they create at import,
+ * outlive a runtime, so a second one in the same process would talk to the first's endpoints.
+ */
 export interface RuntimeOptions {
   /** Default false: data on disk under dataDir survives restarts. */
   readonly memory?: boolean;
@@ -66,6 +70,8 @@ export interface Runtime {
   readonly sinks: LocalSinks;
   readonly connections: { count(): number; failNext(n: number): void; posted(): number; addVirtual(ids: readonly string[]): void; checkLimits(): void };
   invocations(): Record<string, number>;
+  /** Switches the stream poller's cadence (one runtime per process: handlers keep their clients). */
+  setCadence(cadence: Cadence): void;
   onInvocation(listener: (record: InvocationRecord) => void): () => void;
   /** Resolves once the stream and the fan-out queue are drained and no handler runs. */
   idle(timeoutMs?: number): Promise<void>;
@@ -205,9 +211,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         tableName: tableNames.entries,
         invoke: (event) => functions.invoke(streamRouter.id, event),
         onFailureQueueUrl: streamFailures,
-        cadence: options.cadence ?? 'instant',
         log,
-      })
+      }, options.cadence ?? 'instant')
     : undefined;
   const queueSource = fanoutFunction
     ? new QueueEventSource({ sqs: sqsClient, queueUrl: fanout, queueArn: 'arn:aws:sqs:us-east-1:000000000000:local-fanout', invoke: (event) => functions.invoke(fanoutFunction.id, event), log })
@@ -245,6 +250,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       checkLimits: () => wsApi.checkLimits(),
     },
     invocations: () => ({ ...functions.counts }),
+    setCadence: (cadence) => {
+      if (streamSource) streamSource.cadence = cadence;
+    },
     onInvocation: (listener) => functions.onInvocation(listener),
     async idle(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
