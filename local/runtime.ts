@@ -70,6 +70,8 @@ export interface Runtime {
   readonly sinks: LocalSinks;
   readonly connections: { count(): number; failNext(n: number): void; posted(): number; addVirtual(ids: readonly string[]): void; checkLimits(): void };
   invocations(): Record<string, number>;
+  /** Answers Invoke calls for `name` with a stand-in until the returned function is called (fault injection). */
+  standIn(name: string, fn: (event: unknown) => Promise<unknown>): () => void;
   /** Switches the stream poller's cadence (one runtime per process: handlers keep their clients). */
   setCadence(cadence: Cadence): void;
   onInvocation(listener: (record: InvocationRecord) => void): () => void;
@@ -102,6 +104,14 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const functions = new LocalFunctions();
   const wsApi = new WebSocketApi({ functions, clock, log });
   const invokable = new Map(FUNCTIONS.filter((f) => f.trigger.kind === 'invoke').map((f) => [invokeName(f.id), (event: unknown) => functions.invoke(f.id, event)]));
+  // Fault injection for tests: a function name answered by a stand-in (down, slow, garbage).
+  const standIns = new Map<string, (event: unknown) => Promise<unknown>>();
+  // One structured line per event-source and Invoke invocation (HTTP and WebSocket log their own).
+  functions.onInvocation((r) => {
+    if (!FUNCTIONS.some((f) => f.id === r.functionId && (f.trigger.kind === 'http' || f.trigger.kind === 'ws' || f.trigger.kind === 'ws-authorizer'))) {
+      log({ kind: 'invoke', function: r.functionId, failed: r.failed, ms: Math.round((r.endedAt - r.startedAt) * 10) / 10 });
+    }
+  });
 
   // Assigned once the ports are known; until then the HTTP port answers 503.
   const late: { httpHandler?: ReturnType<typeof createHttpApi> } = {};
@@ -137,7 +147,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     endpoints: () => ({ ...endpoints }),
     events: sinks.events,
     pushes: sinks.pushes,
-    invokable: (name) => invokable.get(name),
+    invokable: (name) => standIns.get(name) ?? invokable.get(name),
     log,
   });
 
@@ -250,6 +260,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       checkLimits: () => wsApi.checkLimits(),
     },
     invocations: () => ({ ...functions.counts }),
+    standIn: (name, fn) => {
+      standIns.set(name, fn);
+      return () => standIns.delete(name);
+    },
     setCadence: (cadence) => {
       if (streamSource) streamSource.cadence = cadence;
     },
