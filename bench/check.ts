@@ -45,6 +45,8 @@ export function budgetMisses(r: BenchReport): string[] {
   if (small && large && large.subscribers > small.subscribers && large.sqsMessages > Math.ceil((large.subscribers / small.subscribers) * Math.max(1, small.sqsMessages))) {
     misses.push(`fan-out messages grow faster than subscribers (${small.sqsMessages} → ${large.sqsMessages})`);
   }
+  if (r.gap.withGap.emptyPages > 0) misses.push(`gap catch-up: ${r.gap.withGap.emptyPages} empty pages`);
+  if (r.gap.withGap.maxQueriesPerPage > BUDGETS.pageQueries) misses.push(`gap catch-up: ${r.gap.withGap.maxQueriesPerPage} Queries on one page (budget ${BUDGETS.pageQueries})`);
   for (const c of r.coldStarts) {
     if (c.bundleBytes / 1024 > BUDGETS.bundleKb) misses.push(`${c.function}: bundle ${(c.bundleBytes / 1024).toFixed(0)} KB (budget ${BUDGETS.bundleKb})`);
     if (c.importMsMedian > BUDGETS.importMs) misses.push(`${c.function}: import ${c.importMsMedian.toFixed(0)} ms (budget ${BUDGETS.importMs})`);

@@ -1,6 +1,6 @@
 /** The bench report: one JSON shape, rendered as Markdown for people. */
 import type { ColdStartResult } from './cold-start';
-import type { FanoutCost, LatencyResult, OperationCost, ScaleResult, ThroughputResult } from './scenarios';
+import type { FanoutCost, GapCatchUpResult, LatencyResult, OperationCost, ScaleResult, ThroughputResult } from './scenarios';
 
 export interface BenchReport {
   readonly date: string;
@@ -12,6 +12,7 @@ export interface BenchReport {
   readonly throughput: ThroughputResult[];
   readonly costs: OperationCost[];
   readonly fanout: FanoutCost[];
+  readonly gap: GapCatchUpResult;
   readonly coldStarts: ColdStartResult[];
   readonly scale: ScaleResult;
 }
@@ -72,6 +73,15 @@ ${table(
 ${table(
   ['subscribers', 'SQS messages', 'fan-out invocations', 'stream-router invocations', '@connections posts'],
   r.fanout.map((x) => [x.subscribers, x.sqsMessages, x.fanoutInvocations, x.streamRouterInvocations, x.connectionPosts]),
+)}
+
+## 4. Catch-up across a hidden gap (${r.gap.posts} posts, ${r.gap.readablePosts} readable)
+${table(
+  ['reader', 'pages', 'empty pages', 'Queries per page (max)', 'Queries per page (mean)'],
+  [
+    ['middle 40 % hidden', r.gap.withGap.pages, r.gap.withGap.emptyPages, r.gap.withGap.maxQueriesPerPage, f(r.gap.withGap.meanQueriesPerPage, 2)],
+    ['no gap', r.gap.withoutGap.pages, r.gap.withoutGap.emptyPages, r.gap.withoutGap.maxQueriesPerPage, f(r.gap.withoutGap.meanQueriesPerPage, 2)],
+  ],
 )}
 
 ## 5. Cold start (bundled as deployed)

@@ -10,12 +10,12 @@ import { resolve } from 'node:path';
 import { startRuntime } from '../local/runtime';
 import { measureColdStarts } from './cold-start';
 import { renderMarkdown, type BenchReport } from './report';
-import { fanoutCost, floorLatency, operationCosts, publishThroughput, publishToDelta, scaleDelivery } from './scenarios';
+import { catchUpAcrossGap, fanoutCost, floorLatency, operationCosts, publishThroughput, publishToDelta, scaleDelivery } from './scenarios';
 
 const quick = process.argv.includes('--quick');
 const plan = quick
-  ? { sockets: 100, rate: 5, seconds: 5, throughputSeconds: 3, coldRuns: 3, fanoutSizes: [10, 1000], scale: 2000, realSockets: 100 }
-  : { sockets: 1000, rate: 10, seconds: 20, throughputSeconds: 10, coldRuns: 10, fanoutSizes: [10, 1000, 10000], scale: 10000, realSockets: 1000 };
+  ? { sockets: 100, rate: 5, seconds: 5, throughputSeconds: 3, coldRuns: 3, fanoutSizes: [10, 1000], scale: 2000, realSockets: 100, gapPosts: 2000 }
+  : { sockets: 1000, rate: 10, seconds: 20, throughputSeconds: 10, coldRuns: 10, fanoutSizes: [10, 1000, 10000], scale: 10000, realSockets: 1000, gapPosts: 10000 };
 
 function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
@@ -38,6 +38,8 @@ log('scenario 3: cost per operation');
 const costs = await operationCosts(rt);
 const fanout = [];
 for (const subscribers of plan.fanoutSizes) fanout.push(await fanoutCost(rt, subscribers));
+log('scenario 4: catch-up across a hidden gap');
+const gap = await catchUpAcrossGap(rt, plan.gapPosts);
 log('scenario 6: scale');
 const scale = await scaleDelivery(rt, plan.scale, plan.realSockets);
 await rt.stop();
@@ -54,6 +56,7 @@ const report: BenchReport = {
   throughput,
   costs,
   fanout,
+  gap,
   coldStarts,
   scale,
 };

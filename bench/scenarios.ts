@@ -3,7 +3,7 @@
  * figures; none asserts anything: `bench:check` compares figures with budgets.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -349,4 +349,81 @@ export async function scaleDelivery(rt: Runtime, total: number, real: number): P
   } finally {
     await harness.close();
   }
+}
+
+export interface GapCatchUpResult {
+  readonly posts: number;
+  readonly readablePosts: number;
+  readonly withGap: { pages: number; emptyPages: number; maxQueriesPerPage: number; meanQueriesPerPage: number };
+  readonly withoutGap: { pages: number; emptyPages: number; maxQueriesPerPage: number; meanQueriesPerPage: number };
+}
+
+/** Scenario 4: a reader with a hidden middle range pages a long channel; Queries per page vs a reader without a gap. */
+export async function catchUpAcrossGap(rt: Runtime, posts: number): Promise<GapCatchUpResult> {
+  const client = api(rt.endpoints.http);
+  const admin = await rt.token('bench-admin', ['platform_admin']);
+  const channel = await createChannel(client, admin, `gap-${ulid()}`);
+  const stream = `channel:${channel.id}`;
+  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: rt.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
+  const stepMs = 10 * 60 * 1000;
+  const base = rt.clock.now() - (posts + 10) * stepMs;
+  const at = (seq: number) => new Date(base + seq * stepMs).toISOString();
+  for (let seq = 1; seq <= posts; seq += 25) {
+    const items = Array.from({ length: Math.min(25, posts - seq + 1) }, (_, i) => ({
+      PutRequest: {
+        Item: { stream, seq: seq + i, id: ulid(), kind: 'post', rev: 1, change_seq: seq + i, author_id: 'bench-admin', body_text: `p${seq + i}`, attachments: [], is_deleted: false, created_at: at(seq + i) },
+      },
+    }));
+    await ddb.send(new BatchWriteCommand({ RequestItems: { [rt.tableNames.entries]: items } }));
+  }
+  await ddb.send(
+    new UpdateCommand({
+      TableName: rt.tableNames.catalog,
+      Key: { pk: `channel#${channel.id}`, sk: 'head' },
+      UpdateExpression: 'SET head_seq = :n, head_change_seq = :n, last_created_at = :t',
+      ExpressionAttributeValues: { ':n': posts, ':t': at(posts) },
+    }),
+  );
+  ddb.destroy();
+  await rt.idle(120_000);
+  // Lapsed after 30 %, back from 70 % with no backfill: the middle 40 % stays hidden.
+  const lambda = new LambdaClient({ endpoint: rt.endpoints.lambda, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const invoke = (payload: unknown) => lambda.send(new InvokeCommand({ FunctionName: 'access-provider', Payload: new TextEncoder().encode(JSON.stringify(payload)) }));
+  const lapseAt = Math.floor(posts * 0.3);
+  const backAt = Math.floor(posts * 0.7);
+  await invoke({ type: 'RecordSubscription', user_id: 'gap-reader', channel_id: channel.id, start: at(0), end: at(lapseAt) });
+  await invoke({ type: 'RecordSubscription', user_id: 'gap-reader', channel_id: channel.id, start: at(backAt) });
+  lambda.destroy();
+
+  const pageThrough = async (token: string) => {
+    const queries: number[] = [];
+    let emptyPages = 0;
+    let seen = 0;
+    for (let after = 0, more = true; more; ) {
+      rt.dynamodb.resetStats();
+      const res = await client.call<{ posts: { seq: number }[]; has_more: boolean }>('GET', `/v1/channels/${channel.id}/posts?after_seq=${after}&limit=100`, token);
+      if (res.status !== 200) throw new Error(`page: ${res.status}`);
+      queries.push(rt.dynamodb.stats().requests.Query ?? 0);
+      if (res.body.posts.length === 0) emptyPages++;
+      seen += res.body.posts.length;
+      after = res.body.posts.at(-1)?.seq ?? after;
+      more = res.body.has_more;
+    }
+    const steady = queries.slice(1);
+    return {
+      seen,
+      pages: queries.length,
+      emptyPages,
+      maxQueriesPerPage: Math.max(...steady, 0),
+      meanQueriesPerPage: steady.reduce((a, b) => a + b, 0) / Math.max(1, steady.length),
+    };
+  };
+  const withGap = await pageThrough(await rt.token('gap-reader'));
+  const withoutGap = await pageThrough(admin);
+  return {
+    posts,
+    readablePosts: withGap.seen,
+    withGap: { pages: withGap.pages, emptyPages: withGap.emptyPages, maxQueriesPerPage: withGap.maxQueriesPerPage, meanQueriesPerPage: withGap.meanQueriesPerPage },
+    withoutGap: { pages: withoutGap.pages, emptyPages: withoutGap.emptyPages, maxQueriesPerPage: withoutGap.maxQueriesPerPage, meanQueriesPerPage: withoutGap.meanQueriesPerPage },
+  };
 }

@@ -22,6 +22,7 @@ function report(overrides: Partial<BenchReport> = {}): BenchReport {
       { subscribers: 10, sqsMessages: 1, fanoutInvocations: 1, streamRouterInvocations: 1, connectionPosts: 10 },
       { subscribers: 1000, sqsMessages: 2, fanoutInvocations: 1, streamRouterInvocations: 1, connectionPosts: 1000 },
     ],
+    gap: { posts: 100, readablePosts: 60, withGap: { pages: 2, emptyPages: 0, maxQueriesPerPage: 1, meanQueriesPerPage: 1 }, withoutGap: { pages: 1, emptyPages: 0, maxQueriesPerPage: 1, meanQueriesPerPage: 1 } },
     coldStarts: [{ function: 'PostsPublish', bundleBytes: 100 * 1024, importMsMedian: 50 }],
     scale: { subscriptions: 1000, realSockets: 100, delivered: 1000, msToLastDelivery: 900 },
     ...overrides,

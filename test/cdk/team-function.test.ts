@@ -1,0 +1,75 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TeamFunction } from '../../lib/constructs/team-function';
+import { BUNDLING } from '../../shared/spec/bundling';
+import { actionsOf, bareStack, logicalIdOf, resourcesOf, statementsOfRole } from './helpers';
+
+let template: Template;
+let fn: TeamFunction;
+
+beforeAll(() => {
+  const stack = bareStack();
+  fn = new TeamFunction(stack, 'Ping', {
+    handlerEntry: 'ws/ping',
+    logRetention: RetentionDays.ONE_WEEK,
+    retainLogs: true,
+    environment: { STAGE: 'test' },
+  });
+  template = Template.fromStack(stack);
+});
+
+describe('TeamFunction: a Lambda function with the team defaults', () => {
+  it('runs on Node.js 22, arm64, with X-Ray tracing active', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      Handler: 'index.handler',
+    });
+  });
+
+  it('sets the Powertools service name and source-map stack traces beside its own variables', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'realtime-layer', NODE_OPTIONS: '--enable-source-maps', STAGE: 'test' } },
+    });
+  });
+
+  it('logs to its own log group with the given retention, kept when asked to', () => {
+    const [groupId, group] = Object.entries(resourcesOf(template, 'AWS::Logs::LogGroup'))[0] ?? [];
+    expect(group?.Properties.RetentionInDays).toBe(7);
+    expect(group?.DeletionPolicy).toBe('Retain');
+    template.hasResourceProperties('AWS::Lambda::Function', { LoggingConfig: { LogGroup: { Ref: groupId } } });
+  });
+
+  it('has a role with no managed policy that may write only to its own log group and send traces', () => {
+    const roleId = logicalIdOf(fn.role as never);
+    template.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+    const statements = statementsOfRole(template, roleId);
+    expect(actionsOf(statements).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    const logs = statements.find((s) => actionsOf([s]).includes('logs:PutLogEvents'));
+    expect(JSON.stringify(logs?.Resource)).toContain('PingLogs');
+  });
+});
+
+describe('TeamFunction bundling', () => {
+  it('bundles minified ESM with the createRequire banner and a source map, leaving the AWS SDK to the runtime', () => {
+    // One real esbuild run: the other CDK tests skip bundling.
+    const app = new App();
+    const stack = new Stack(app, 'Bundled');
+    new TeamFunction(stack, 'Ping', { handlerEntry: 'ws/ping', logRetention: RetentionDays.ONE_DAY, retainLogs: false });
+    app.synth();
+    const assets = readdirSync(app.outdir).filter((name) => name.startsWith('asset.'));
+    expect(assets).toHaveLength(1);
+    const dir = join(app.outdir, assets[0] as string);
+    expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+    expect(code.startsWith(BUNDLING.banner)).toBe(true);
+    expect(code).toMatch(/export\s*\{[^}]*handler/);
+    // The runtime's AWS SDK is imported, not bundled.
+    expect(code).toMatch(/from\s*["']@aws-sdk\/[a-z-]+["']/);
+  });
+});
