@@ -1,9 +1,9 @@
-/** Tiny HTTP client for the bench: the public API, as an app calls it. */
+/** Tiny HTTP client for the bench and the integration tests: the public API, as an app calls it. */
 import { ulid } from 'ulid';
 
 export interface Api {
   readonly base: string;
-  call<T>(method: string, path: string, token: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
+  call<T>(method: string, path: string, token: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T; headers: Headers }>;
 }
 
 export function api(base: string): Api {
@@ -12,11 +12,11 @@ export function api(base: string): Api {
     async call(method, path, token, body, headers = {}) {
       const res = await fetch(`${base}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
-        body: body ? JSON.stringify(body) : undefined,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as never };
+      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as never, headers: res.headers };
     },
   };
 }

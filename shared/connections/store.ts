@@ -3,7 +3,7 @@
  * stream (with the access decision it was granted). Fan-out reads `sub#<stream>`, so
  * delivery cost grows with a stream's online subscribers, never with all users.
  */
-import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../clients/dynamodb';
 import { now, nowIso } from '../clock';
 import { config } from '../config';
@@ -31,6 +31,16 @@ export interface SubscriptionRecord {
 }
 
 const table = () => config.TABLE_CONNECTIONS;
+
+/** Every page of one Query on the connections table. */
+async function* queryPages(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): AsyncIterable<Record<string, unknown>[]> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await ddb.send(new QueryCommand({ ...input, TableName: table(), ExclusiveStartKey: startKey }));
+    yield page.Items ?? [];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}
 const connPk = (connectionId: string) => `conn#${connectionId}`;
 const subPk = (stream: string) => `sub#${stream}`;
 const expiresAt = () => Math.floor(now() / 1000) + CONNECTION_TTL_SECONDS;
@@ -50,24 +60,18 @@ export async function putConnection(connectionId: string, userId: string): Promi
 /** Removes the connection and every subscription it holds (both sides of each). */
 export async function removeConnection(connectionId: string): Promise<void> {
   const keys: { pk: string; sk: string }[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': connPk(connectionId) },
-        ProjectionExpression: 'pk, sk, #stream',
-        ExpressionAttributeNames: { '#stream': 'stream' },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
+  const pages = queryPages({
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': connPk(connectionId) },
+    ProjectionExpression: 'pk, sk, #stream',
+    ExpressionAttributeNames: { '#stream': 'stream' },
+  });
+  for await (const items of pages) {
+    for (const item of items) {
       keys.push({ pk: item.pk as string, sk: item.sk as string });
       if (typeof item.stream === 'string') keys.push({ pk: subPk(item.stream), sk: connectionId });
     }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
   // The meta item may already be gone (TTL); delete it anyway so nothing is left behind.
   if (!keys.some((k) => k.sk === 'meta')) keys.push({ pk: connPk(connectionId), sk: 'meta' });
   await batchDelete(keys);
@@ -139,17 +143,7 @@ export async function removeSubscription(stream: string, connectionId: string): 
 
 /** The stream's subscriptions, a Query page at a time. */
 export async function* subscribersOf(stream: string): AsyncIterable<SubscriptionRecord[]> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': subPk(stream) },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    const items = page.Items ?? [];
+  for await (const items of queryPages({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': subPk(stream) } })) {
     if (items.length > 0) {
       yield items.map((item) => ({
         stream,
@@ -160,26 +154,13 @@ export async function* subscribersOf(stream: string): AsyncIterable<Subscription
         decision_expires_at: item.decision_expires_at as number,
       }));
     }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
 }
 
 /** Every open connection of a user (personal events), from the sparse by_user index. */
 export async function connectionsOfUser(userId: string): Promise<string[]> {
   const ids: string[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: table(),
-        IndexName: CONNECTIONS_BY_USER,
-        KeyConditionExpression: 'user_id = :u',
-        ExpressionAttributeValues: { ':u': userId },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) ids.push(item.connection_id as string);
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const pages = queryPages({ IndexName: CONNECTIONS_BY_USER, KeyConditionExpression: 'user_id = :u', ExpressionAttributeValues: { ':u': userId } });
+  for await (const items of pages) for (const item of items) ids.push(item.connection_id as string);
   return ids;
 }

@@ -5,20 +5,15 @@
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { api } from '../../bench/api';
 import { startRuntime, type Runtime } from '../../local/runtime';
 
 let rt: Runtime;
 let channelId: string;
 let postId: string;
 
-async function call(method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${rt.endpoints.http}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const call = (method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}) =>
+  api(rt.endpoints.http).call<Record<string, unknown>>(method, path, token, body, headers);
 
 async function subscribeFrame(token: string): Promise<Record<string, unknown>> {
   const ws = new WebSocket(`${rt.endpoints.ws}?token=${token}`);

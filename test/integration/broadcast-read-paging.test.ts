@@ -4,6 +4,7 @@
  */
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { api } from '../../bench/api';
 import { startRuntime } from '../../local/runtime';
 import type { Post } from '../../shared/streams/entry';
 
@@ -26,15 +27,8 @@ let admin: string;
 let channelId: string;
 let published: Post[];
 
-async function call<T = Record<string, unknown>>(method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
-  const res = await fetch(`${rt.endpoints.http}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-}
+const call = <T = Record<string, unknown>>(method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> =>
+  api(rt.endpoints.http).call<T>(method, path, token, body, headers);
 
 const page = (query: string, token = admin) => call<PostsPage>('GET', `/v1/channels/${channelId}/posts${query}`, token);
 const seqs = (posts: Post[]) => posts.map((p) => p.seq);

@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api } from '../../bench/api';
 import { startRuntime } from '../../local/runtime';
 import type { Post } from '../../shared/streams/entry';
 
@@ -23,15 +24,8 @@ interface Reply<T = Record<string, unknown>> {
   readonly headers: Headers;
 }
 
-async function call<T = Record<string, unknown>>(method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
-  const res = await fetch(`${rt.endpoints.http}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
-}
+const call = <T = Record<string, unknown>>(method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> =>
+  api(rt.endpoints.http).call<T>(method, path, token, body, headers);
 
 async function createChannel(): Promise<string> {
   const res = await call<{ channel: { id: string } }>('POST', '/v1/channels', admin, { name: `c-${ulid()}` });
