@@ -22,6 +22,7 @@ export function budgetMisses(r: BenchReport): string[] {
   const misses: string[] = [];
   const { instant, floor, ratioP99 } = r.publishToDelta;
   if (instant.missing > 0) misses.push(`publish→delta: ${instant.missing} deltas missing`);
+  if (instant.failedPosts > 0) misses.push(`publish→delta: ${instant.failedPosts} publishes failed`);
   if (!(ratioP99 <= BUDGETS.p99RatioToFloor)) {
     misses.push(`publish→delta p99 ${instant.latencyMs.p99.toFixed(1)} ms is ${ratioP99.toFixed(2)}× the floor's ${floor.latencyMs.p99.toFixed(1)} ms (budget ${BUDGETS.p99RatioToFloor}×)`);
   }

@@ -32,6 +32,7 @@ export function renderMarkdown(r: BenchReport): string {
     name,
     l.connected,
     l.posts,
+    l.failedPosts,
     l.delivered,
     l.missing,
     l.duplicates,
@@ -46,7 +47,7 @@ commit ${r.commit} · Node ${r.node} · ${r.cpus} CPUs
 
 ## 1. Publish → delta
 ${table(
-  ['path', 'sockets', 'posts', 'delivered', 'missing', 'dupes', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
+  ['path', 'sockets', 'posts', 'failed posts', 'delivered', 'missing', 'dupes', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
   [latencyRow('ours, instant', r.publishToDelta.instant), latencyRow('ours, AWS-like', r.publishToDelta.aws), latencyRow('floor', r.publishToDelta.floor)],
 )}
 

@@ -31,6 +31,8 @@ async function grantReaders(rt: Runtime, channelId: string, userIds: readonly st
 }
 
 export interface LatencyResult {
+  /** Publishes that failed outright (e.g. a handler timeout on a saturated machine). */
+  readonly failedPosts: number;
   /** Handler time per function during the run (ours only): where the time goes. */
   readonly stagesMs?: Record<string, Distribution>;
   readonly sockets: number;
@@ -59,6 +61,7 @@ async function measureDeliveries(
 ): Promise<Omit<LatencyResult, 'sockets' | 'connected'>> {
   const started = new Map<number, number>();
   const inflight: Promise<void>[] = [];
+  let failedPosts = 0;
   const total = Math.round(rate * seconds);
   const t0 = wallMs();
   for (let n = 1; n <= total; n++) {
@@ -66,15 +69,21 @@ async function measureDeliveries(
     const wait = due - wallMs();
     if (wait > 0) await sleep(wait);
     const start = wallMs();
-    inflight.push(publisher(n).then((seq) => void started.set(seq, start)));
+    inflight.push(
+      publisher(n).then(
+        (seq) => void started.set(seq, start),
+        () => void failedPosts++,
+      ),
+    );
   }
   await Promise.all(inflight);
   await drain();
   await sleep(300);
   const { receipts, duplicates } = await harness.collect();
   const latencies = receipts.filter(([seq]) => started.has(seq)).map(([seq, t]) => t - (started.get(seq) as number));
-  const expectedDeliveries = connected * total;
+  const expectedDeliveries = connected * started.size;
   return {
+    failedPosts,
     posts: total,
     expectedDeliveries,
     delivered: latencies.length,

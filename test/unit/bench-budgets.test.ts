@@ -3,7 +3,7 @@ import { budgetMisses } from '../../bench/check';
 import type { BenchReport } from '../../bench/report';
 
 const dist = (p99: number) => ({ count: 10, p50: p99 / 2, p95: p99, p99, max: p99 });
-const latency = (p99: number, missing = 0) => ({ sockets: 10, connected: 10, posts: 5, expectedDeliveries: 50, delivered: 50 - missing, missing, duplicates: 0, latencyMs: dist(p99) });
+const latency = (p99: number, missing = 0) => ({ failedPosts: 0, sockets: 10, connected: 10, posts: 5, expectedDeliveries: 50, delivered: 50 - missing, missing, duplicates: 0, latencyMs: dist(p99) });
 
 function report(overrides: Partial<BenchReport> = {}): BenchReport {
   return {
