@@ -45,15 +45,30 @@ export function decisionFrom(answer: ProviderAnswer, at: number): AccessDecision
   return { mode: answer.mode, ...(windows ? { windows } : {}), expiresAt };
 }
 
+/** The call, aborted and rejected after PROVIDER_TIMEOUT_MS whether or not the transport honours the abort. */
+function withTimeout<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new Error(`access provider gave no answer within ${PROVIDER_TIMEOUT_MS} ms`));
+    }, PROVIDER_TIMEOUT_MS);
+  });
+  return Promise.race([call(controller.signal), timeout]).finally(() => clearTimeout(timer));
+}
+
 async function invokeProvider(userId: string, channelId: string): Promise<ProviderAnswer> {
   let payload: unknown;
   try {
-    const out = await lambda.send(
-      new InvokeCommand({
-        FunctionName: config.ACCESS_PROVIDER_FUNCTION,
-        Payload: new TextEncoder().encode(JSON.stringify({ type: 'CanReadChannel', user_id: userId, channel_id: channelId })),
-      }),
-      { abortSignal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS) },
+    const out = await withTimeout((abortSignal) =>
+      lambda.send(
+        new InvokeCommand({
+          FunctionName: config.ACCESS_PROVIDER_FUNCTION,
+          Payload: new TextEncoder().encode(JSON.stringify({ type: 'CanReadChannel', user_id: userId, channel_id: channelId })),
+        }),
+        { abortSignal },
+      ),
     );
     if (out.FunctionError) throw new Error(`provider function error: ${out.FunctionError}`);
     payload = JSON.parse(new TextDecoder().decode(out.Payload));
