@@ -111,7 +111,8 @@ export async function publishToDelta(rt: Runtime, sockets: number, rate: number,
       async (n) => (await publish(client, admin, channel.id, `post ${n}`)).seq,
       rate,
       seconds,
-      () => rt.idle(),
+      // A saturated 2-core machine may need minutes to drain what Lambda would fan out in parallel.
+      () => rt.idle(600_000),
     );
     stopListening();
     const stagesMs = Object.fromEntries(
@@ -308,7 +309,7 @@ export async function fanoutCost(rt: Runtime, subscribers: number): Promise<Fano
   await rt.idle();
   const before = { sent: rt.sqs.stats().sent, inv: rt.invocations(), posted: rt.connections.posted() };
   await publish(client, admin, channel.id, 'fan me out');
-  await rt.idle();
+  await rt.idle(300_000);
   const after = rt.invocations();
   return {
     subscribers,
@@ -339,13 +340,13 @@ export async function scaleDelivery(rt: Runtime, total: number, real: number): P
     const urls = await Promise.all(readers.map(async (reader) => `${rt.endpoints.ws}?token=${await rt.token(reader)}`));
     const ready = await harness.connect(urls, { action: 'subscribe', stream });
     await addVirtualSubscribers(rt, stream, total - ready.connected);
-    await rt.idle();
+    await rt.idle(300_000);
     const postedBefore = rt.connections.posted();
     const start = wallMs();
     const post = await publish(client, admin, channel.id, 'to everyone');
     while (rt.connections.posted() - postedBefore < total && wallMs() - start < 60_000) await sleep(2);
     const lastPost = wallMs();
-    await rt.idle();
+    await rt.idle(300_000);
     const { receipts } = await harness.collect();
     const socketTimes = receipts.filter(([seq]) => seq === post.seq).map(([, t]) => t);
     const last = Math.max(lastPost, ...socketTimes);
