@@ -14,7 +14,9 @@ export function createInvokeHandler(resolve: (name: string) => LocalFunction | u
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const match = INVOKE_PATH.exec(new URL(req.url ?? '/', 'http://local').pathname);
     if (!match || req.method !== 'POST') return false;
-    const name = decodeURIComponent(match[1] as string).split(':').filter(Boolean).at(-1) ?? '';
+    // A name, `name:alias`, or an ARN `arn:…:function:name[:alias]`: the function's name either way.
+    const ref = decodeURIComponent(match[1] as string);
+    const name = (ref.startsWith('arn:') ? ref.split(':')[6] : ref.split(':')[0]) ?? '';
     const body = (await readBody(req)).toString('utf8');
     const fn = resolve(name);
     if (!fn) {
