@@ -53,6 +53,13 @@ describe('the local Lambda Invoke endpoint', () => {
     expect(parsed(result.Payload)).toEqual({ received: { by: 'arn' } });
   });
 
+  it('resolves a function named with an alias, plainly or in an ARN', async () => {
+    for (const FunctionName of ['echo:live', 'arn:aws:lambda:us-east-1:000000000000:function:echo:live']) {
+      const result = await lambda.send(new InvokeCommand({ FunctionName, Payload: json({ by: 'alias' }) }));
+      expect(parsed(result.Payload), FunctionName).toEqual({ received: { by: 'alias' } });
+    }
+  });
+
   it('answers null for a function that returns nothing', async () => {
     const result = await lambda.send(new InvokeCommand({ FunctionName: 'silent', Payload: json({}) }));
     expect(result.StatusCode).toBe(200);
