@@ -198,13 +198,17 @@ export class WebSocketApi {
     if (!this.connections.delete(connection.id)) return;
     const fn = ROUTE_FUNCTIONS.get('$disconnect');
     if (!fn) return;
+    let failed = false;
     try {
       await this.deps.functions.invoke(fn, {
         requestContext: { ...this.context(connection.id, '$disconnect', 'DISCONNECT'), authorizer: connection.authorizer, disconnectStatusCode: code, disconnectReason: reason },
         isBase64Encoded: false,
       });
+    } catch {
+      // As on AWS, a failed $disconnect changes nothing for the client; the record's TTL cleans up.
+      failed = true;
     } finally {
-      this.deps.log({ kind: 'ws', event: '$disconnect', connection_id: connection.id, code });
+      this.deps.log({ kind: 'ws', event: '$disconnect', connection_id: connection.id, code, failed });
     }
   }
 

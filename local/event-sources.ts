@@ -81,7 +81,15 @@ export class StreamEventSource {
     // The local GetRecords waits for the next record, so instant polling needs no sleep of its own.
     const idleMs = () => (this.cadence === 'instant' ? 0 : 250);
     while (!this.stopped && iterator) {
-      const out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 100 }));
+      let out;
+      try {
+        out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 100 }));
+      } catch (error) {
+        // Like Lambda's poller: a failed read is retried, never the end of the mapping.
+        this.options.log?.({ kind: 'event-source', source: 'stream', error: String(error) });
+        await sleep(100);
+        continue;
+      }
       iterator = out.NextShardIterator;
       const records = (out.Records ?? []).map((r) => toLambdaRecord(r, streamArn));
       if (records.length === 0) {
@@ -191,40 +199,50 @@ export class QueueEventSource {
   }
 
   private async run(): Promise<void> {
-    const { sqs, queueUrl, queueArn } = this.options;
     while (!this.stopped) {
-      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
-      const messages = out.Messages ?? [];
-      if (messages.length === 0) continue;
-      this.inFlight++;
       try {
-        const event = {
-          Records: messages.map((m) => ({
-            messageId: m.MessageId,
-            receiptHandle: m.ReceiptHandle,
-            body: m.Body,
-            attributes: m.Attributes ?? {},
-            messageAttributes: {},
-            md5OfBody: m.MD5OfBody,
-            eventSource: 'aws:sqs',
-            eventSourceARN: queueArn,
-            awsRegion: 'us-east-1',
-          })),
-        };
-        let failed = new Set<string>(messages.map((m) => m.MessageId as string));
-        try {
-          const response = (await this.options.invoke(event)) as BatchResponse | undefined;
-          failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-        } catch {
-          // The whole batch comes back after its visibility timeout.
-        }
-        const done = messages.filter((m) => !failed.has(m.MessageId as string));
-        if (done.length > 0) {
-          await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
-        }
-      } finally {
-        this.inFlight--;
+        await this.pollOnce();
+      } catch (error) {
+        // Like Lambda's poller: a failed receive or delete is retried, never the end of the mapping.
+        this.options.log?.({ kind: 'event-source', source: 'sqs', error: String(error) });
+        await sleep(100);
       }
+    }
+  }
+
+  private async pollOnce(): Promise<void> {
+    const { sqs, queueUrl, queueArn } = this.options;
+    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
+    const messages = out.Messages ?? [];
+    if (messages.length === 0) return;
+    this.inFlight++;
+    try {
+      const event = {
+        Records: messages.map((m) => ({
+          messageId: m.MessageId,
+          receiptHandle: m.ReceiptHandle,
+          body: m.Body,
+          attributes: m.Attributes ?? {},
+          messageAttributes: {},
+          md5OfBody: m.MD5OfBody,
+          eventSource: 'aws:sqs',
+          eventSourceARN: queueArn,
+          awsRegion: 'us-east-1',
+        })),
+      };
+      let failed = new Set<string>(messages.map((m) => m.MessageId as string));
+      try {
+        const response = (await this.options.invoke(event)) as BatchResponse | undefined;
+        failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      } catch {
+        // The whole batch comes back after its visibility timeout.
+      }
+      const done = messages.filter((m) => !failed.has(m.MessageId as string));
+      if (done.length > 0) {
+        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+      }
+    } finally {
+      this.inFlight--;
     }
   }
 
