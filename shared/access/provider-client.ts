@@ -92,7 +92,6 @@ export async function providerDecision(userId: string, channelId: string): Promi
   if (cached && cached.expiresAt > at) return cached;
   const decision = decisionFrom(await invokeProvider(userId, channelId), at);
   cache.set(key, decision);
-  if (decision.mode === 'DENY') logger.info('access denied', { user_id: userId, channel_id: channelId, mode: decision.mode });
   return decision;
 }
 
