@@ -63,7 +63,10 @@ export async function createChannel(principal: Principal, input: CreateChannelIn
   return channel;
 }
 
-/** The head (strongly consistent: it feeds cursors), or ChannelNotFoundError. */
+/**
+ * The head (strongly consistent: it feeds cursors), or ChannelNotFoundError. Only
+ * createChannel writes `type`, so a head some counter update created alone never passes as a channel.
+ */
 export async function getChannelHead(channelId: string): Promise<ChannelHead> {
   const out = await ddb.send(new GetCommand({ TableName: config.TABLE_CATALOG, Key: channelKey(channelId), ConsistentRead: true }));
   if (!out.Item || out.Item.type !== 'channel') throw new ChannelNotFoundError(channelId);

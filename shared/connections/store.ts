@@ -41,6 +41,7 @@ async function* queryPages(input: Omit<QueryCommandInput, 'TableName' | 'Exclusi
     startKey = page.LastEvaluatedKey;
   } while (startKey);
 }
+
 const connPk = (connectionId: string) => `conn#${connectionId}`;
 const subPk = (stream: string) => `sub#${stream}`;
 const expiresAt = () => Math.floor(now() / 1000) + CONNECTION_TTL_SECONDS;
@@ -77,13 +78,20 @@ export async function removeConnection(connectionId: string): Promise<void> {
   await batchDelete(keys);
 }
 
+const BATCH_WRITE_LIMIT = 25;
+const BATCH_RETRIES = 6;
+
+/** Deletes the keys 25 at a time, retrying what DynamoDB leaves unprocessed with backoff; throws if some still remain. */
 async function batchDelete(keys: readonly { pk: string; sk: string }[]): Promise<void> {
-  for (let i = 0; i < keys.length; i += 25) {
-    let pending: { DeleteRequest: { Key: Record<string, unknown> } }[] = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+  for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT) {
+    let pending: { DeleteRequest: { Key: Record<string, unknown> } }[] = keys
+      .slice(i, i + BATCH_WRITE_LIMIT)
+      .map((Key) => ({ DeleteRequest: { Key } }));
     for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > BATCH_RETRIES) throw new Error(`${pending.length} connection items left undeleted after ${BATCH_RETRIES} retries`);
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
       const out = await ddb.send(new BatchWriteCommand({ RequestItems: { [table()]: pending } }));
       pending = (out.UnprocessedItems?.[table()] ?? []) as typeof pending;
-      if (pending.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
     }
   }
 }
