@@ -53,19 +53,10 @@ export function opOf(entry: Pick<EntryItem, 'rev' | 'is_deleted'>): EntryOp {
   return entry.rev === 1 ? 'created' : 'updated';
 }
 
-export interface Post {
-  readonly id: string;
+/** A channel's view of an entry (API.md "post"). */
+export type Post = Pick<EntryItem, 'id' | 'seq' | 'rev' | 'change_seq' | 'author_id' | 'body_text' | 'attachments' | 'is_deleted' | 'created_at' | 'edited_at'> & {
   readonly channel_id: string;
-  readonly seq: number;
-  readonly rev: number;
-  readonly change_seq: number;
-  readonly author_id: string;
-  readonly body_text: string | null;
-  readonly attachments: readonly Attachment[];
-  readonly is_deleted: boolean;
-  readonly created_at: string;
-  readonly edited_at?: string;
-}
+};
 
 export function toPost(entry: EntryItem, channelId: string): Post {
   return {
