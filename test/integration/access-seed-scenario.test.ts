@@ -158,5 +158,9 @@ describe('the seed’s lapse-and-resubscribe scenario', () => {
     expect((await fetch(tampered)).status).toBe(403);
     rt.clock.advance(301_000);
     expect((await fetch(link.body.url)).status).toBe(403);
+    // A tombstoned post has no attachments: no new URL for anyone.
+    expect((await http().call('DELETE', `/v1/channels/${channelId}/posts/${published.body.post.id}`, admin)).status).toBe(200);
+    const afterDelete = await http().call('GET', `/v1/channels/${channelId}/posts/${published.body.post.id}/attachments/${ticket.body.media_id}`, admin);
+    expect(afterDelete.status).toBe(404);
   });
 });
