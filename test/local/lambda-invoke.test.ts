@@ -1,9 +1,10 @@
-import { InvalidRequestContentException, InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
+import { InvalidRequestContentException, InvokeCommand, LambdaClient, RequestTooLargeException, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendJson, listen, type Listening } from '../../local/http-util';
 import { createInvokeHandler, type LocalFunction } from '../../local/lambda-invoke';
 
 const backgroundEvents: unknown[] = [];
+let countedRuns = 0;
 let backgroundInvoked: (event: unknown) => void = () => undefined;
 
 const functions: Record<string, LocalFunction> = {
@@ -11,6 +12,13 @@ const functions: Record<string, LocalFunction> = {
   silent: async () => undefined,
   broken: async () => {
     throw new TypeError('cannot read the thing');
+  },
+  throwsText: async () => {
+    throw 'plain text';
+  },
+  counted: async () => {
+    countedRuns++;
+    return 'ran';
   },
   background: async (event) => {
     backgroundEvents.push(event);
@@ -54,7 +62,7 @@ describe('the local Lambda Invoke endpoint', () => {
   });
 
   it('resolves a function named with an alias, plainly or in an ARN', async () => {
-    for (const FunctionName of ['echo:live', 'arn:aws:lambda:us-east-1:000000000000:function:echo:live']) {
+    for (const FunctionName of ['echo:live', 'arn:aws:lambda:us-east-1:000000000000:function:echo:live', '000000000000:function:echo']) {
       const result = await lambda.send(new InvokeCommand({ FunctionName, Payload: json({ by: 'alias' }) }));
       expect(parsed(result.Payload), FunctionName).toEqual({ received: { by: 'alias' } });
     }
@@ -73,10 +81,28 @@ describe('the local Lambda Invoke endpoint', () => {
     expect(parsed(result.Payload)).toEqual({ errorType: 'TypeError', errorMessage: 'cannot read the thing' });
   });
 
+  it('reports a thrown non-Error value with its text', async () => {
+    const result = await lambda.send(new InvokeCommand({ FunctionName: 'throwsText', Payload: json({}) }));
+    expect(result.FunctionError).toBe('Unhandled');
+    expect(parsed(result.Payload)).toEqual({ errorType: 'string', errorMessage: 'plain text' });
+  });
+
+  it('answers a DryRun with 204 without running the function', async () => {
+    const result = await lambda.send(new InvokeCommand({ FunctionName: 'counted', InvocationType: 'DryRun', Payload: json({}) }));
+    expect(result.StatusCode).toBe(204);
+    expect(countedRuns).toBe(0);
+    await expect(lambda.send(new InvokeCommand({ FunctionName: 'missing', InvocationType: 'DryRun' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+
   it('rejects an unknown function with ResourceNotFoundException', async () => {
     const invoking = lambda.send(new InvokeCommand({ FunctionName: 'missing', Payload: json({}) }));
     await expect(invoking).rejects.toBeInstanceOf(ResourceNotFoundException);
     await expect(invoking).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+  });
+
+  it('rejects a payload larger than 6 MB with RequestTooLargeException', async () => {
+    const invoking = lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: json({ big: 'x'.repeat(6 * 1024 * 1024) }) }));
+    await expect(invoking).rejects.toBeInstanceOf(RequestTooLargeException);
   });
 
   it('rejects a payload that is not JSON with InvalidRequestContentException', async () => {
@@ -93,5 +119,11 @@ describe('the local Lambda Invoke endpoint', () => {
     expect(result.FunctionError).toBeUndefined();
     expect(await invoked).toEqual({ job: 7 });
     expect(backgroundEvents).toEqual([{ job: 7 }]);
+  });
+
+  it('accepts an Event invocation of a failing function with 202 all the same', async () => {
+    const result = await lambda.send(new InvokeCommand({ FunctionName: 'broken', InvocationType: 'Event', Payload: json({}) }));
+    expect(result.StatusCode).toBe(202);
+    expect(result.FunctionError).toBeUndefined();
   });
 });
