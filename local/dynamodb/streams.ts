@@ -1,211 +1,323 @@
 /**
- * DynamoDB Streams for the local front: one shard per table, records in commit order,
- * served through the Streams API (ListStreams, DescribeStream, GetShardIterator,
+ * DynamoDB Streams for the local front: one shard per stream, records in commit order
+ * with sequence numbers from one ascending counter, kept in memory (and persisted by
+ * the caller for on-disk stores) and trimmed after 24 hours by the injected clock.
+ * Served through the Streams API (ListStreams, DescribeStream, GetShardIterator,
  * GetRecords) so @aws-sdk/client-dynamodb-streams works unchanged.
  */
-import { randomUUID } from 'node:crypto';
-import type { Json } from './backend';
+import { randomBytes } from 'node:crypto';
+import { dynaliteDb, dynamoDbError, validationError, type Item, type Json, type KeySchemaElement, type Reply } from './dynalite';
+import { SEQUENCE_DIGITS, type StreamSettings } from './persistence';
+import { keyNamesOf, pick } from './store';
 
 export type StreamViewType = 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
-export type Item = Record<string, Record<string, unknown>>;
+export const STREAM_VIEW_TYPES: readonly StreamViewType[] = ['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES'];
 
+/** A record as the Streams API sends it (`userIdentity` in the API's Identity shape). */
 export interface StreamRecord {
   readonly eventID: string;
   readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
   readonly eventVersion: '1.1';
   readonly eventSource: 'aws:dynamodb';
   readonly awsRegion: string;
-  readonly dynamodb: Json;
-  /** The Streams API's Identity shape (Lambda events spell it type / principalId). */
-  readonly userIdentity?: { Type: 'Service'; PrincipalId: 'dynamodb.amazonaws.com' };
+  readonly dynamodb: {
+    readonly ApproximateCreationDateTime: number;
+    readonly Keys: Item;
+    readonly NewImage?: Item;
+    readonly OldImage?: Item;
+    readonly SequenceNumber: string;
+    readonly SizeBytes: number;
+    readonly StreamViewType: StreamViewType;
+  };
+  readonly userIdentity?: { readonly Type: 'Service'; readonly PrincipalId: 'dynamodb.amazonaws.com' };
 }
 
-export interface TableStream {
+export interface StoredRecord {
+  readonly seq: number;
+  /** Epoch ms written (by the injected clock): retention runs on it. */
+  readonly at: number;
+  readonly record: StreamRecord;
+}
+
+interface TableStream extends StreamSettings {
   readonly table: string;
-  readonly viewType: StreamViewType;
-  readonly label: string;
-  readonly arn: string;
   readonly keyNames: readonly string[];
-  /** [epoch ms written, record] in commit order. */
-  readonly records: [number, StreamRecord][];
+  /** Retained records are records[head..], ascending by seq. */
+  records: StoredRecord[];
+  head: number;
+  /** Records up to this sequence number are gone (trimmed, or before the stream). */
+  trimmedThrough: number;
+}
+
+export interface StreamPersistence {
+  saveRecord(table: string, record: StoredRecord): void;
+  dropRecords(table: string, throughSeq?: number): void;
+  /** The sequence counter moved past what was saved (records trimmed). */
+  sequenceChanged(): void;
 }
 
 export const RETENTION_MS = 24 * 3600 * 1000;
-const SHARD_ID = 'shardId-00000000000000000001-local';
-const REGION = 'us-east-1';
-
-export function streamArn(table: string, label: string): string {
-  return `arn:aws:dynamodb:${REGION}:000000000000:table/${table}/stream/${label}`;
-}
-
-function pick(item: Item, names: readonly string[]): Item {
-  return Object.fromEntries(names.filter((n) => n in item).map((n) => [n, item[n] as Record<string, unknown>]));
-}
-
-function sameItem(a: Item | undefined, b: Item | undefined): boolean {
-  if (!a || !b) return a === b;
-  const canonical = (item: Item) => JSON.stringify(Object.keys(item).sort().map((k) => [k, item[k]]));
-  return canonical(a) === canonical(b);
-}
-
-/** How long an empty GetRecords waits for a record before answering (a local-only courtesy: it never changes what is returned). */
+/** How long an empty GetRecords waits for the next record before answering (local only: it changes when, never what, it answers). */
 export const GET_RECORDS_WAIT_MS = 50;
+export const SHARD_ID = 'shardId-00000000000000000001-00000001';
+const MAX_RECORDS = 1000;
 
-export class StreamStore {
-  private sequence = 0;
-  readonly tables = new Map<string, TableStream>();
-  private readonly appended = new Set<() => void>();
+const region = () => process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+const sequenceNumber = (seq: number) => String(seq).padStart(SEQUENCE_DIGITS, '0');
+
+/** Attribute values are equal as DynamoDB compares them: map keys and set members in any order. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  const [type] = Object.keys(a);
+  if (type === undefined || Object.keys(b).length !== 1 || !(type in b)) return false;
+  const x = (a as Record<string, unknown>)[type];
+  const y = (b as Record<string, unknown>)[type];
+  if (type === 'M') return sameItem(x as Item, y as Item);
+  if (type === 'L') return Array.isArray(x) && Array.isArray(y) && x.length === y.length && x.every((v, i) => sameValue(v, y[i]));
+  if (type === 'SS' || type === 'NS' || type === 'BS') {
+    return Array.isArray(x) && Array.isArray(y) && x.length === y.length && [...x].sort().join('\u0000') === [...y].sort().join('\u0000');
+  }
+  return x === y;
+}
+
+function sameItem(a: Item, b: Item): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => k in b && sameValue(a[k], b[k]));
+}
+
+export class Streams {
+  /** The highest sequence number handed out, across all streams. */
+  sequence = 0;
+  private readonly streams = new Map<string, TableStream>();
+  private readonly waiting = new Set<() => void>();
+  persistence?: StreamPersistence;
 
   constructor(private readonly now: () => number) {}
 
-  enable(table: string, viewType: StreamViewType, keyNames: readonly string[], label = new Date(this.now()).toISOString().replace('Z', '')): TableStream {
-    const stream: TableStream = { table, viewType, label, arn: streamArn(table, label), keyNames, records: [] };
-    this.tables.set(table, stream);
-    return stream;
+  get(table: string): TableStream | undefined {
+    return this.streams.get(table);
   }
 
-  /** Restores persisted records (on-disk stores). */
-  restore(table: string, records: [number, StreamRecord][]): void {
-    const stream = this.tables.get(table);
-    if (!stream) return;
-    stream.records.push(...records);
-    for (const [, r] of records) this.sequence = Math.max(this.sequence, Number((r.dynamodb as { SequenceNumber: string }).SequenceNumber));
+  settings(): Record<string, StreamSettings> {
+    const out: Record<string, StreamSettings> = {};
+    for (const s of this.streams.values()) out[s.table] = { viewType: s.viewType, label: s.label, arn: s.arn, createdAt: s.createdAt, keySchema: s.keySchema };
+    return out;
+  }
+
+  /** Starts a new stream for the table (its records start empty). */
+  enable(table: string, tableArn: string, viewType: StreamViewType, keySchema: readonly KeySchemaElement[]): StreamSettings {
+    const createdAt = this.now();
+    const label = new Date(createdAt).toISOString().replace('Z', '');
+    const settings: StreamSettings = { viewType, label, arn: `${tableArn}/stream/${label}`, createdAt, keySchema };
+    this.restore(table, settings, []);
+    return settings;
+  }
+
+  /** Brings back a stream and its records (on-disk stores, at start). */
+  restore(table: string, settings: StreamSettings, records: StoredRecord[]): void {
+    const keyNames = keyNamesOf({ KeySchema: settings.keySchema });
+    const first = records[0]?.seq;
+    this.streams.set(table, { ...settings, table, keyNames, records, head: 0, trimmedThrough: first === undefined ? this.sequence : first - 1 });
+    for (const r of records) this.sequence = Math.max(this.sequence, r.seq);
+  }
+
+  disable(table: string): void {
+    if (!this.streams.delete(table)) return;
+    this.persistence?.dropRecords(table);
+  }
+
+  /** The newest sequence number in the table's stream (0 when none). */
+  latest(table: string): number {
+    const s = this.streams.get(table);
+    return s?.records.at(-1)?.seq ?? 0;
   }
 
   /**
-   * Appends the record for one applied write; none when the write changed nothing
-   * (as AWS does). Returns the record so callers may persist it.
+   * Appends the record of one applied write to the table's stream, if it has one and
+   * the write changed the item (DynamoDB writes no record for a write that changes
+   * nothing). `byService` marks TTL deletes.
    */
-  append(table: string, oldItem: Item | undefined, newItem: Item | undefined, byTtl = false): StreamRecord | undefined {
-    const stream = this.tables.get(table);
-    if (!stream || sameItem(oldItem, newItem)) return undefined;
-    const eventName = !oldItem ? 'INSERT' : newItem ? 'MODIFY' : 'REMOVE';
-    const image = (newItem ?? oldItem) as Item;
+  append(table: string, oldItem: Item | undefined, newItem: Item | undefined, byService: boolean): void {
+    const stream = this.streams.get(table);
+    if (!stream) return;
+    if (!oldItem && !newItem) return;
+    if (oldItem && newItem && sameItem(oldItem, newItem)) return;
     const at = this.now();
-    const dynamodb: Json = {
-      ApproximateCreationDateTime: Math.floor(at / 1000),
-      Keys: pick(image, stream.keyNames),
-      SequenceNumber: String(++this.sequence).padStart(21, '0'),
-      SizeBytes: JSON.stringify(image).length,
-      StreamViewType: stream.viewType,
-    };
-    if (newItem && (stream.viewType === 'NEW_IMAGE' || stream.viewType === 'NEW_AND_OLD_IMAGES')) dynamodb.NewImage = newItem;
-    if (oldItem && (stream.viewType === 'OLD_IMAGE' || stream.viewType === 'NEW_AND_OLD_IMAGES')) dynamodb.OldImage = oldItem;
+    this.trim(stream, at);
+    const seq = ++this.sequence;
+    const image = (newItem ?? oldItem) as Item;
+    const keys = pick(image, stream.keyNames);
+    const withNew = newItem && (stream.viewType === 'NEW_IMAGE' || stream.viewType === 'NEW_AND_OLD_IMAGES');
+    const withOld = oldItem && (stream.viewType === 'OLD_IMAGE' || stream.viewType === 'NEW_AND_OLD_IMAGES');
     const record: StreamRecord = {
-      eventID: randomUUID().replace(/-/g, ''),
-      eventName,
+      eventID: randomBytes(16).toString('hex'),
+      eventName: !oldItem ? 'INSERT' : newItem ? 'MODIFY' : 'REMOVE',
       eventVersion: '1.1',
       eventSource: 'aws:dynamodb',
-      awsRegion: REGION,
-      dynamodb,
-      ...(byTtl ? { userIdentity: { Type: 'Service' as const, PrincipalId: 'dynamodb.amazonaws.com' as const } } : {}),
+      awsRegion: region(),
+      dynamodb: {
+        ApproximateCreationDateTime: Math.floor(at / 1000),
+        Keys: keys,
+        ...(withNew ? { NewImage: newItem } : {}),
+        ...(withOld ? { OldImage: oldItem } : {}),
+        SequenceNumber: sequenceNumber(seq),
+        SizeBytes: dynaliteDb.itemSize(keys) + (withNew ? dynaliteDb.itemSize(newItem) : 0) + (withOld ? dynaliteDb.itemSize(oldItem) : 0),
+        StreamViewType: stream.viewType,
+      },
+      ...(byService ? { userIdentity: { Type: 'Service' as const, PrincipalId: 'dynamodb.amazonaws.com' as const } } : {}),
     };
-    stream.records.push([at, record]);
-    this.trim(stream);
-    for (const wake of this.appended) wake();
-    return record;
+    const stored: StoredRecord = { seq, at, record };
+    stream.records.push(stored);
+    this.persistence?.saveRecord(table, stored);
+    for (const wake of this.waiting) wake();
   }
 
-  private trim(stream: TableStream): void {
-    const horizon = this.now() - RETENTION_MS;
-    let drop = 0;
-    while (drop < stream.records.length && (stream.records[drop] as [number, StreamRecord])[0] < horizon) drop++;
-    if (drop > 0) stream.records.splice(0, drop);
+  /** Drops records older than the retention period. */
+  private trim(stream: TableStream, now: number): void {
+    const horizon = now - RETENTION_MS;
+    let head = stream.head;
+    while (head < stream.records.length && (stream.records[head] as StoredRecord).at < horizon) head++;
+    if (head === stream.head) return;
+    stream.trimmedThrough = (stream.records[head - 1] as StoredRecord).seq;
+    stream.head = head;
+    if (head > 1024 && head * 2 > stream.records.length) {
+      stream.records = stream.records.slice(head);
+      stream.head = 0;
+    }
+    this.persistence?.dropRecords(stream.table, stream.trimmedThrough);
+    this.persistence?.sequenceChanged();
+  }
+
+  /** Index of the first retained record with seq > after. */
+  private indexAfter(stream: TableStream, after: number): number {
+    let lo = stream.head;
+    let hi = stream.records.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((stream.records[mid] as StoredRecord).seq <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   private byArn(arn: unknown): TableStream | undefined {
-    for (const s of this.tables.values()) if (s.arn === arn) return s;
+    if (typeof arn !== 'string') return undefined;
+    for (const s of this.streams.values()) if (s.arn === arn) return s;
     return undefined;
   }
 
-  /**
-   * The Streams API. An empty GetRecords waits briefly for the next record so a poller
-   * learns of it at once without spinning; what it returns is what AWS would.
-   */
-  async handleWaiting(operation: string, data: Json): Promise<{ status: number; body: Json }> {
-    const first = this.handle(operation, data);
+  /** The Streams API; an empty GetRecords first waits briefly for a record, so pollers need not spin. */
+  async handle(operation: string, data: Json): Promise<Reply> {
+    const first = this.answer(operation, data);
     if (operation !== 'GetRecords' || first.status !== 200 || (first.body.Records as unknown[]).length > 0) return first;
     await new Promise<void>((resolve) => {
       const wake = () => {
-        this.appended.delete(wake);
+        this.waiting.delete(wake);
         clearTimeout(timer);
         resolve();
       };
       const timer = setTimeout(wake, GET_RECORDS_WAIT_MS);
-      this.appended.add(wake);
+      this.waiting.add(wake);
     });
-    return this.handle(operation, data);
+    return this.answer(operation, data);
   }
 
-  /** The Streams API, answered from what is stored now. */
-  handle(operation: string, data: Json): { status: number; body: Json } {
-    const notFound = (what: string) => ({
-      status: 400,
-      body: { __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException', message: `Requested resource not found: ${what}` },
-    });
+  /** Wakes every waiting GetRecords (closing). */
+  wakeAll(): void {
+    for (const wake of this.waiting) wake();
+  }
+
+  private answer(operation: string, data: Json): Reply {
     switch (operation) {
-      case 'ListStreams': {
-        const streams = [...this.tables.values()]
-          .filter((s) => !data.TableName || s.table === data.TableName)
-          .map((s) => ({ StreamArn: s.arn, StreamLabel: s.label, TableName: s.table }));
-        return { status: 200, body: { Streams: streams } };
-      }
-      case 'DescribeStream': {
-        const s = this.byArn(data.StreamArn);
-        if (!s) return notFound(`Stream: ${String(data.StreamArn)} not found`);
-        const first = s.records[0]?.[1].dynamodb.SequenceNumber ?? '00000000000000000000001';
-        return {
-          status: 200,
-          body: {
-            StreamDescription: {
-              StreamArn: s.arn,
-              StreamLabel: s.label,
-              StreamStatus: 'ENABLED',
-              StreamViewType: s.viewType,
-              TableName: s.table,
-              CreationRequestDateTime: Date.parse(`${s.label}Z`) / 1000 || 0,
-              KeySchema: s.keyNames.map((name, i) => ({ AttributeName: name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
-              Shards: [{ ShardId: SHARD_ID, SequenceNumberRange: { StartingSequenceNumber: first } }],
-            },
-          },
-        };
-      }
-      case 'GetShardIterator': {
-        const s = this.byArn(data.StreamArn);
-        if (!s || data.ShardId !== SHARD_ID) return notFound(`Shard ${String(data.ShardId)}`);
-        const type = data.ShardIteratorType;
-        const seq = Number(data.SequenceNumber ?? 0);
-        let position: number;
-        if (type === 'TRIM_HORIZON') position = 0;
-        else if (type === 'LATEST') position = this.sequence;
-        else if (type === 'AT_SEQUENCE_NUMBER') position = seq - 1;
-        else if (type === 'AFTER_SEQUENCE_NUMBER') position = seq;
-        else {
-          return { status: 400, body: { __type: 'com.amazon.coral.validate#ValidationException', message: `Invalid ShardIteratorType: ${String(type)}` } };
-        }
-        return { status: 200, body: { ShardIterator: encodeIterator(s.arn, position) } };
-      }
-      case 'GetRecords': {
-        const iterator = decodeIterator(data.ShardIterator);
-        const s = iterator && this.byArn(iterator.arn);
-        if (!iterator || !s) {
-          return { status: 400, body: { __type: 'com.amazonaws.dynamodb.v20120810#ExpiredIteratorException', message: 'Iterator expired' } };
-        }
-        const limit = Math.min(Number(data.Limit ?? 1000), 1000);
-        const out: StreamRecord[] = [];
-        let last = iterator.after;
-        for (const [, record] of s.records) {
-          const n = Number(record.dynamodb.SequenceNumber);
-          if (n <= iterator.after) continue;
-          if (out.length >= limit) break;
-          out.push(record);
-          last = n;
-        }
-        return { status: 200, body: { Records: out, NextShardIterator: encodeIterator(s.arn, last) } };
-      }
+      case 'ListStreams':
+        return this.listStreams(data);
+      case 'DescribeStream':
+        return this.describeStream(data);
+      case 'GetShardIterator':
+        return this.getShardIterator(data);
+      case 'GetRecords':
+        return this.getRecords(data);
       default:
         return { status: 400, body: { __type: 'com.amazon.coral.service#UnknownOperationException' } };
     }
+  }
+
+  private listStreams(data: Json): Reply {
+    const limit = data.Limit === undefined ? 100 : Number(data.Limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) return validationError('Limit must be between 1 and 100');
+    let streams = [...this.streams.values()].filter((s) => data.TableName === undefined || s.table === data.TableName).sort((a, b) => (a.arn < b.arn ? -1 : 1));
+    if (typeof data.ExclusiveStartStreamArn === 'string') streams = streams.filter((s) => s.arn > (data.ExclusiveStartStreamArn as string));
+    const page = streams.slice(0, limit);
+    return {
+      status: 200,
+      body: {
+        Streams: page.map((s) => ({ StreamArn: s.arn, TableName: s.table, StreamLabel: s.label })),
+        ...(streams.length > limit ? { LastEvaluatedStreamArn: page.at(-1)?.arn } : {}),
+      },
+    };
+  }
+
+  private describeStream(data: Json): Reply {
+    const stream = this.byArn(data.StreamArn);
+    if (!stream) return dynamoDbError('ResourceNotFoundException', `Requested resource not found: Stream: ${String(data.StreamArn)} not found`);
+    this.trim(stream, this.now());
+    return {
+      status: 200,
+      body: {
+        StreamDescription: {
+          StreamArn: stream.arn,
+          StreamLabel: stream.label,
+          StreamStatus: 'ENABLED',
+          StreamViewType: stream.viewType,
+          CreationRequestDateTime: stream.createdAt / 1000,
+          TableName: stream.table,
+          KeySchema: stream.keySchema,
+          Shards: [{ ShardId: SHARD_ID, SequenceNumberRange: { StartingSequenceNumber: sequenceNumber(stream.trimmedThrough + 1) } }],
+        },
+      },
+    };
+  }
+
+  private getShardIterator(data: Json): Reply {
+    const stream = this.byArn(data.StreamArn);
+    if (!stream) return dynamoDbError('ResourceNotFoundException', `Requested resource not found: Stream: ${String(data.StreamArn)} not found`);
+    if (data.ShardId !== SHARD_ID) return dynamoDbError('ResourceNotFoundException', `Requested resource not found: Shard does not exist: ${String(data.ShardId)}`);
+    this.trim(stream, this.now());
+    const type = data.ShardIteratorType;
+    let after: number;
+    if (type === 'TRIM_HORIZON') after = stream.trimmedThrough;
+    else if (type === 'LATEST') after = this.sequence;
+    else if (type === 'AT_SEQUENCE_NUMBER' || type === 'AFTER_SEQUENCE_NUMBER') {
+      if (typeof data.SequenceNumber !== 'string' || !/^\d{1,40}$/.test(data.SequenceNumber)) {
+        return validationError(`Invalid SequenceNumber for ShardIteratorType ${type}: ${String(data.SequenceNumber)}`);
+      }
+      const seq = Number(data.SequenceNumber);
+      if (seq <= stream.trimmedThrough) {
+        return dynamoDbError('TrimmedDataAccessException', `Sequence number ${data.SequenceNumber} is beyond the trim horizon of the shard`);
+      }
+      after = type === 'AT_SEQUENCE_NUMBER' ? seq - 1 : seq;
+    } else {
+      return validationError(`1 validation error detected: Value '${String(type)}' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: [AFTER_SEQUENCE_NUMBER, LATEST, AT_SEQUENCE_NUMBER, TRIM_HORIZON]`);
+    }
+    return { status: 200, body: { ShardIterator: encodeIterator(stream.arn, after) } };
+  }
+
+  private getRecords(data: Json): Reply {
+    const iterator = decodeIterator(data.ShardIterator);
+    if (!iterator) return validationError('Invalid ShardIterator');
+    const stream = this.byArn(iterator.arn);
+    if (!stream) return dynamoDbError('ResourceNotFoundException', `Requested resource not found: Stream: ${iterator.arn} not found`);
+    const limit = data.Limit === undefined ? MAX_RECORDS : Number(data.Limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RECORDS) return validationError(`Limit must be between 1 and ${MAX_RECORDS}`);
+    this.trim(stream, this.now());
+    if (iterator.after < stream.trimmedThrough) {
+      return dynamoDbError('TrimmedDataAccessException', 'The records the iterator points at are beyond the trim horizon of the shard');
+    }
+    const start = this.indexAfter(stream, iterator.after);
+    const page = stream.records.slice(start, start + limit);
+    const last = page.at(-1)?.seq ?? iterator.after;
+    return { status: 200, body: { Records: page.map((r) => r.record), NextShardIterator: encodeIterator(stream.arn, last) } };
   }
 }
 

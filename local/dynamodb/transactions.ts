@@ -1,221 +1,235 @@
 /**
- * TransactWriteItems and TransactGetItems for the local front. Each item is validated
- * by dynalite's own validation for the matching single-item operation and its
- * condition evaluated by dynalite's own `checkConditional`; under the writer lock all
- * conditions are checked first, then every write applied, so a transaction is
- * all-or-nothing and nobody sees it half-done.
+ * TransactWriteItems and TransactGetItems. Each action is validated by dynalite's own
+ * validation for the matching single-item operation (ConditionCheck by DeleteItem's:
+ * the same key and condition rules). Under the writer lock, every action is first run
+ * dry through dynalite's own action — its key, its condition (dynalite's
+ * `checkConditional`), the item it would write — and only when all pass is each write
+ * applied, through dynalite's PutItem / DeleteItem actions. Nothing is written when
+ * any fails, and no reader or writer sees the transaction half-done.
  */
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type { Json } from './backend';
-import type { Front } from './index';
-import type { Item } from './streams';
+import {
+  dynaliteDb,
+  dynamoDbError,
+  errorType,
+  runAction,
+  validate,
+  validationError,
+  type DynaliteStore,
+  type Item,
+  type Json,
+  type Reply,
+} from './dynalite';
+import type { DryRun, ObservedStore } from './store';
 
-const require = createRequire(import.meta.url);
-interface DynaliteValidation {
-  types: Json;
-  custom?: (data: Json, store: unknown) => string | undefined;
+export interface TransactionHost {
+  readonly observed: ObservedStore;
+  write<T>(run: () => Promise<T>): Promise<T>;
+  read<T>(run: () => Promise<T>): Promise<T>;
+  now(): number;
 }
-const validations = require('dynalite/validations') as {
-  checkTypes(data: Json, types: Json): Json;
-  checkValidations(data: Json, types: Json, custom: DynaliteValidation['custom'], store: unknown): void;
+
+/** A reply and the capacity it consumed (for the front's counts, whether or not the caller asked). */
+export interface CountedReply {
+  readonly reply: Reply;
+  readonly consumed: readonly ConsumedCapacity[];
+}
+
+export interface ConsumedCapacity {
+  readonly TableName: string;
+  readonly CapacityUnits: number;
+  readonly ReadCapacityUnits?: number;
+  readonly WriteCapacityUnits?: number;
+}
+
+type Kind = 'Put' | 'Update' | 'Delete' | 'ConditionCheck';
+const OPERATION_OF: Record<Kind, 'PutItem' | 'UpdateItem' | 'DeleteItem'> = {
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  ConditionCheck: 'DeleteItem',
 };
-const dynaliteDb = require('dynalite/db') as {
-  checkConditional(data: Json, existing: Item | undefined): { body?: Json } | null | undefined;
-  itemSize(item: Item): number;
-};
-const VALIDATION_OF: Record<string, DynaliteValidation> = {
-  Put: require('dynalite/validations/putItem') as DynaliteValidation,
-  Update: require('dynalite/validations/updateItem') as DynaliteValidation,
-  Delete: require('dynalite/validations/deleteItem') as DynaliteValidation,
-  // A condition check is a delete that is never applied: the same key and condition rules.
-  ConditionCheck: require('dynalite/validations/deleteItem') as DynaliteValidation,
-};
-const VALIDATION_STORE = { options: { maxItemSize: 400 * 1024 } };
+const KINDS = Object.keys(OPERATION_OF) as Kind[];
 const MAX_ACTIONS = 100;
 const TOKEN_TTL_MS = 10 * 60 * 1000;
+const CAPACITY_MODES = ['INDEXES', 'TOTAL', 'NONE'];
 
-type Reply = { status: number; body: Json; consumed?: Json[] };
-
-const validationError = (message: string): Reply => ({
-  status: 400,
-  body: { __type: 'com.amazon.coral.validate#ValidationException', message },
-});
-
-interface Action {
-  readonly kind: 'Put' | 'Update' | 'Delete' | 'ConditionCheck';
+interface WriteAction {
+  readonly kind: Kind;
   readonly table: string;
-  readonly key: Item;
-  /** The validated request, with dynalite's parsed `_condition` / `_updates`. */
+  /** The validated request, with dynalite's parsed expressions. */
   readonly data: Json;
-  readonly returnOnFailure: boolean;
+  readonly returnOldOnFailure: boolean;
 }
 
-function validate(kind: Action['kind'], raw: Json): Json {
-  const { ReturnValuesOnConditionCheckFailure: _ignored, ...request } = raw;
-  const validation = VALIDATION_OF[kind] as DynaliteValidation;
-  const data = validations.checkTypes(request, validation.types);
-  validations.checkValidations(data, validation.types, validation.custom, VALIDATION_STORE);
-  return data;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function lengthError(count: number): Reply {
+  const constraint = count < 1 ? 'greater than or equal to 1' : `less than or equal to ${MAX_ACTIONS}`;
+  return validationError(`1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length ${constraint}`);
 }
 
-async function parseActions(front: Front, items: unknown): Promise<Action[] | Reply> {
-  if (!Array.isArray(items) || items.length === 0 || items.length > MAX_ACTIONS) {
-    return validationError(
-      `1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ACTIONS} and greater than or equal to 1`,
-    );
-  }
-  const actions: Action[] = [];
-  const seen = new Set<string>();
-  for (const entry of items as Json[]) {
-    const kinds = Object.keys(entry ?? {}).filter((k) => k in VALIDATION_OF);
-    if (kinds.length !== 1) return validationError('TransactItems can only contain one of Check, Put, Update or Delete');
-    const kind = kinds[0] as Action['kind'];
-    const raw = entry[kind] as Json;
-    let data: Json;
-    try {
-      data = validate(kind, raw);
-    } catch (error) {
-      const body = (error as { body?: Json }).body;
-      if (body) return { status: 400, body };
-      throw error;
-    }
-    const table = data.TableName as string;
-    let key: Item;
-    try {
-      key = kind === 'Put' ? await front.keyOf(table, data.Item as Item) : (data.Key as Item);
-      await front.keysOf(table);
-    } catch {
-      return { status: 400, body: { __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException', message: 'Requested resource not found' } };
-    }
-    const identity = `${table}\u0000${JSON.stringify(Object.keys(key).sort().map((k) => [k, key[k]]))}`;
-    if (seen.has(identity)) return validationError('Transaction request cannot include multiple operations on one item');
-    seen.add(identity);
-    actions.push({ kind, table, key, data, returnOnFailure: raw.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' });
-  }
-  return actions;
-}
-
-/** Keeps only the names and values an expression uses (dynalite rejects unused ones). */
-function usedBy(expression: string, data: Json): Json {
-  const names = Object.fromEntries(Object.entries((data.ExpressionAttributeNames as Json) ?? {}).filter(([n]) => expression.includes(n)));
-  const values = Object.fromEntries(Object.entries((data.ExpressionAttributeValues as Json) ?? {}).filter(([v]) => new RegExp(`${v}(?![A-Za-z0-9_])`).test(expression)));
-  return {
-    ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
-    ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
-  };
-}
-
-/** The unconditional write that applies one action (its condition already held under the lock). */
-async function apply(front: Front, action: Action): Promise<Item | undefined> {
-  const { data, table, key } = action;
-  if (action.kind === 'Put') {
-    await front.backend.call('PutItem', { TableName: table, Item: data.Item });
-    return data.Item as Item;
-  }
-  if (action.kind === 'Delete') {
-    await front.backend.call('DeleteItem', { TableName: table, Key: key });
-    return undefined;
-  }
-  if (typeof data.UpdateExpression === 'string') {
-    await front.backend.call('UpdateItem', { TableName: table, Key: key, UpdateExpression: data.UpdateExpression, ...usedBy(data.UpdateExpression, data) });
-  } else {
-    await front.backend.call('UpdateItem', { TableName: table, Key: key, ...(data.AttributeUpdates ? { AttributeUpdates: data.AttributeUpdates } : {}) });
-  }
-  return front.getItem(table, key);
-}
-
-function capacity(actions: readonly Action[], images: readonly (Item | undefined)[], factor: number, read: boolean): Json[] {
-  const byTable = new Map<string, number>();
-  actions.forEach((a, i) => {
-    const size = Math.max(1, dynaliteDb.itemSize((images[i] ?? a.key) as Item));
-    const units = factor * Math.ceil(size / (read ? 4096 : 1024));
-    byTable.set(a.table, (byTable.get(a.table) ?? 0) + units);
-  });
-  return [...byTable].map(([TableName, CapacityUnits]) =>
-    read ? { TableName, CapacityUnits, ReadCapacityUnits: CapacityUnits } : { TableName, CapacityUnits, WriteCapacityUnits: CapacityUnits },
-  );
-}
-
-const tokens = new Map<string, { fingerprint: string; at: number; reply: Reply }>();
-
-export async function runTransactWrite(front: Front, request: Json): Promise<Reply> {
-  const token = typeof request.ClientRequestToken === 'string' ? request.ClientRequestToken : undefined;
-  const fingerprint = createHash('sha256').update(JSON.stringify(request.TransactItems ?? null)).digest('hex');
-  if (token) {
-    const earlier = tokens.get(token);
-    if (earlier && front.now() - earlier.at < TOKEN_TTL_MS) {
-      if (earlier.fingerprint !== fingerprint) {
-        return { status: 400, body: { __type: 'com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException', Message: 'The request uses the same client token as a previous, but non-identical request.' } };
-      }
-      return earlier.reply;
-    }
-  }
-  const parsed = await parseActions(front, request.TransactItems);
-  if (!Array.isArray(parsed)) return parsed;
-  const actions = parsed;
-  const reply = await front.lock.write(async (): Promise<Reply> => {
-    const olds = await Promise.all(actions.map((a) => front.getItem(a.table, a.key)));
-    const failures = actions.map((a, i) => dynaliteDb.checkConditional(a.data, olds[i]));
-    if (failures.some(Boolean)) {
-      const reasons = actions.map((a, i) =>
-        failures[i]
-          ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed', ...(a.returnOnFailure && olds[i] ? { Item: olds[i] } : {}) }
-          : { Code: 'None' },
-      );
-      return {
-        status: 400,
-        body: {
-          __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
-          Message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
-          CancellationReasons: reasons,
-        },
-      };
-    }
-    // Distinct items and the writer lock held: the writes may go out together.
-    const news = await Promise.all(actions.map((action, i) => (action.kind === 'ConditionCheck' ? olds[i] : apply(front, action))));
-    actions.forEach((action, i) => {
-      if (action.kind !== 'ConditionCheck') front.record(action.table, olds[i], news[i]);
-    });
-    const writes = actions.filter((a) => a.kind !== 'ConditionCheck');
-    const consumed = capacity(writes, news.filter((_, i) => actions[i]?.kind !== 'ConditionCheck'), 2, false);
-    const wantsCapacity = request.ReturnConsumedCapacity !== undefined && request.ReturnConsumedCapacity !== 'NONE';
-    return { status: 200, body: wantsCapacity ? { ConsumedCapacity: consumed } : {}, consumed };
-  });
-  if (token && reply.status === 200) tokens.set(token, { fingerprint, at: front.now(), reply });
-  return reply;
-}
-
-export async function runTransactGet(front: Front, request: Json): Promise<Reply> {
+function checkCommon(request: Json): Reply | undefined {
   const items = request.TransactItems;
-  if (!Array.isArray(items) || items.length === 0 || items.length > MAX_ACTIONS) {
-    return validationError(`TransactItems must hold 1 to ${MAX_ACTIONS} Get actions`);
+  if (!Array.isArray(items)) return validationError("1 validation error detected: Value null at 'transactItems' failed to satisfy constraint: Member must not be null");
+  if (items.length < 1 || items.length > MAX_ACTIONS) return lengthError(items.length);
+  const mode = request.ReturnConsumedCapacity;
+  if (mode !== undefined && !CAPACITY_MODES.includes(mode as string)) {
+    return validationError(`1 validation error detected: Value '${String(mode)}' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]`);
   }
-  const gets: { table: string; key: Item; projection?: Json }[] = [];
-  for (const entry of items as Json[]) {
-    const get = entry?.Get as Json | undefined;
-    if (!get || typeof get.TableName !== 'string' || !get.Key) return validationError('Each TransactItem must be a Get with TableName and Key');
-    gets.push({ table: get.TableName, key: get.Key as Item, projection: get });
+  return undefined;
+}
+
+/** Capacity per table, in request order of first appearance. */
+function byTable(units: readonly [string, number][], kind: 'Read' | 'Write', mode: unknown): { all: ConsumedCapacity[]; shown?: Json[] } {
+  const totals = new Map<string, number>();
+  for (const [table, n] of units) totals.set(table, (totals.get(table) ?? 0) + n);
+  const all = [...totals].map(([TableName, CapacityUnits]) => ({ TableName, CapacityUnits, [`${kind}CapacityUnits`]: CapacityUnits }) as ConsumedCapacity);
+  if (mode !== 'TOTAL' && mode !== 'INDEXES') return { all };
+  const shown = all.map((c) => (mode === 'INDEXES' ? { ...c, Table: { CapacityUnits: c.CapacityUnits, [`${kind}CapacityUnits`]: c.CapacityUnits } } : { ...c }));
+  return { all, shown };
+}
+
+export class Transactions {
+  /** Successful ClientRequestTokens, oldest first. */
+  private readonly tokens = new Map<string, { fingerprint: string; at: number; reply: Reply }>();
+
+  constructor(private readonly host: TransactionHost) {}
+
+  private get store(): DynaliteStore {
+    return this.host.observed.store;
   }
-  return front.lock.read(async () => {
-    const responses = await Promise.all(
-      gets.map(async (g) => {
-        const { Key, TableName, ProjectionExpression, ExpressionAttributeNames } = g.projection as Json;
-        const out = await front.backend.call('GetItem', {
-          TableName,
-          Key,
-          ConsistentRead: true,
-          ...(ProjectionExpression ? { ProjectionExpression, ...(ExpressionAttributeNames ? { ExpressionAttributeNames } : {}) } : {}),
-        });
-        return out.Item ? { Item: out.Item } : {};
-      }),
-    );
-    const consumed = capacity(
-      gets.map((g) => ({ kind: 'ConditionCheck', table: g.table, key: g.key, data: {}, returnOnFailure: false })),
-      responses.map((r) => (r as { Item?: Item }).Item),
-      2,
-      true,
-    );
-    return { status: 200, body: { Responses: responses }, consumed };
+
+  /** Each action checked by dynalite's validation for its single-item operation. */
+  private parseWrites(items: unknown[]): WriteAction[] | Reply {
+    const actions: WriteAction[] = [];
+    for (const entry of items) {
+      const kinds = isObject(entry) ? KINDS.filter((k) => entry[k] != null) : [];
+      const kind = kinds[0];
+      if (kinds.length !== 1 || kind === undefined) return validationError('TransactItems can only contain one of Check, Put, Update or Delete');
+      const raw = (entry as Json)[kind];
+      if (!isObject(raw)) return { status: 400, body: { __type: 'com.amazon.coral.service#SerializationException', Message: 'Unexpected field type' } };
+      const onFailure = raw.ReturnValuesOnConditionCheckFailure;
+      if (onFailure !== undefined && onFailure !== 'ALL_OLD' && onFailure !== 'NONE') {
+        return validationError(`1 validation error detected: Value '${String(onFailure)}' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]`);
+      }
+      if (kind === 'ConditionCheck' && typeof raw.ConditionExpression !== 'string') {
+        return validationError("1 validation error detected: Value null at 'conditionExpression' failed to satisfy constraint: Member must not be null");
+      }
+      if (kind === 'Update' && typeof raw.UpdateExpression !== 'string') {
+        return validationError("1 validation error detected: Value null at 'updateExpression' failed to satisfy constraint: Member must not be null");
+      }
+      const { ReturnValuesOnConditionCheckFailure: _onFailure, ReturnValues: _returnValues, ...request } = raw;
+      const checked = validate(this.store, OPERATION_OF[kind], request);
+      if ('error' in checked) return checked.error;
+      actions.push({ kind, table: checked.data.TableName as string, data: checked.data, returnOldOnFailure: onFailure === 'ALL_OLD' });
+    }
+    return actions;
+  }
+
+  async write(request: Json): Promise<CountedReply> {
+    const invalid = checkCommon(request);
+    if (invalid) return { reply: invalid, consumed: [] };
+    const token = request.ClientRequestToken;
+    if (token !== undefined && (typeof token !== 'string' || token.length < 1 || token.length > 36)) {
+      return { reply: validationError("1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36"), consumed: [] };
+    }
+    const actions = this.parseWrites(request.TransactItems as unknown[]);
+    if (!Array.isArray(actions)) return { reply: actions, consumed: [] };
+    const fingerprint = createHash('sha256').update(JSON.stringify(request.TransactItems)).digest('hex');
+
+    return this.host.write(async (): Promise<CountedReply> => {
+      if (typeof token === 'string') {
+        const earlier = this.earlierToken(token);
+        if (earlier && earlier.fingerprint !== fingerprint) {
+          return { reply: dynamoDbError('IdempotentParameterMismatchException', 'The request uses the same client token as a previous, but non-identical request.'), consumed: [] };
+        }
+        // The same request again within the window: success, changing nothing.
+        if (earlier) return { reply: earlier.reply, consumed: [] };
+      }
+      const runs = await Promise.all(actions.map((a) => this.host.observed.dryRun(OPERATION_OF[a.kind], a.data)));
+      const refused = runs.find((r) => r.error && !r.reachedItem);
+      if (refused?.error) return { reply: refused.error, consumed: [] };
+      const itemId = (table: string, key: string | undefined) => `${table}\u0000${String(key)}`;
+      const rank = new Map(runs.map((run, i) => [itemId((actions[i] as WriteAction).table, run.key), i]));
+      if (rank.size < runs.length) return { reply: validationError('Transaction request cannot include multiple operations on one item'), consumed: [] };
+      if (runs.some((r) => r.error)) return { reply: cancellation(actions, runs), consumed: [] };
+
+      // Distinct items, all checked, under the writer lock: the writes go together.
+      await this.host.observed.reportInOrder(
+        () => Promise.all(actions.map((action, i) => this.apply(action, runs[i] as DryRun))),
+        (write) => rank.get(itemId(write.table, write.key)) ?? 0,
+      );
+      const units = actions.map((a, i): [string, number] => {
+        const run = runs[i] as DryRun;
+        const written = a.kind === 'ConditionCheck' ? 0 : dynaliteDb.capacityUnits(run.newItem, false);
+        return [a.table, 2 * Math.max(dynaliteDb.capacityUnits(run.oldItem, false), written)];
+      });
+      const capacity = byTable(units, 'Write', request.ReturnConsumedCapacity);
+      const reply: Reply = { status: 200, body: capacity.shown ? { ConsumedCapacity: capacity.shown } : {} };
+      if (typeof token === 'string') this.tokens.set(token, { fingerprint, at: this.host.now(), reply });
+      return { reply, consumed: capacity.all };
+    });
+  }
+
+  /** One checked action, through dynalite's PutItem (the new item the dry run computed) or DeleteItem. */
+  private async apply(action: WriteAction, run: DryRun): Promise<void> {
+    if (action.kind === 'ConditionCheck') return;
+    const applied = run.newItem
+      ? await runAction(this.store, 'PutItem', { TableName: action.table, Item: run.newItem })
+      : await runAction(this.store, 'DeleteItem', { TableName: action.table, Key: action.data.Key });
+    // Checked dry under the same lock: a failure here is a fault, not a refusal.
+    if (applied.status !== 200) throw new Error(`transaction apply failed: ${JSON.stringify(applied.body)}`);
+  }
+
+  private earlierToken(token: string): { fingerprint: string; reply: Reply } | undefined {
+    const horizon = this.host.now() - TOKEN_TTL_MS;
+    for (const [t, entry] of this.tokens) {
+      if (entry.at >= horizon) break;
+      this.tokens.delete(t);
+    }
+    return this.tokens.get(token);
+  }
+
+  async get(request: Json): Promise<CountedReply> {
+    const invalid = checkCommon(request);
+    if (invalid) return { reply: invalid, consumed: [] };
+    const gets: Json[] = [];
+    for (const entry of request.TransactItems as unknown[]) {
+      const get = isObject(entry) ? entry.Get : undefined;
+      if (!isObject(get)) return { reply: validationError("1 validation error detected: Value null at 'transactItems.member.get' failed to satisfy constraint: Member must not be null"), consumed: [] };
+      const checked = validate(this.store, 'GetItem', { ...get, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' });
+      if ('error' in checked) return { reply: checked.error, consumed: [] };
+      gets.push(checked.data);
+    }
+    return this.host.read(async (): Promise<CountedReply> => {
+      const replies = await Promise.all(gets.map((g) => runAction(this.store, 'GetItem', g)));
+      const failed = replies.find((r) => r.status !== 200);
+      if (failed) return { reply: failed, consumed: [] };
+      const units = replies.map((r, i): [string, number] => [(gets[i] as Json).TableName as string, 2 * Number((r.body.ConsumedCapacity as Json).CapacityUnits)]);
+      const capacity = byTable(units, 'Read', request.ReturnConsumedCapacity);
+      const responses = replies.map((r) => (r.body.Item ? { Item: r.body.Item } : {}));
+      return { reply: { status: 200, body: { Responses: responses, ...(capacity.shown ? { ConsumedCapacity: capacity.shown } : {}) } }, consumed: capacity.all };
+    });
+  }
+}
+
+/** TransactionCanceledException in DynamoDB's wire format: one reason per action, in order. */
+function cancellation(actions: readonly WriteAction[], runs: readonly DryRun[]): Reply {
+  const reasons = runs.map((run, i) => {
+    if (!run.error) return { Code: 'None' };
+    if (errorType(run.error) === 'ConditionalCheckFailedException') {
+      const item = (actions[i] as WriteAction).returnOldOnFailure ? run.oldItem : undefined;
+      return { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed', ...(item ? { Item: item as Item } : {}) };
+    }
+    return { Code: 'ValidationError', Message: String(run.error.body.message ?? run.error.body.Message ?? '') };
   });
+  return {
+    status: 400,
+    body: {
+      __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
+      Message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
+      CancellationReasons: reasons,
+    },
+  };
 }
