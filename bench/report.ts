@@ -53,9 +53,17 @@ ${table(
 
 p99 ratio (ours instant / floor): ${f(r.publishToDelta.ratioP99, 2)}
 
-Where the time goes (instant cadence; handler time per invocation, ms):
+Where the time goes (instant cadence). Along the path, ms since the publish request started
+(stream wait = router started − publish answered; queue wait = fan-out started − router
+started; fan-out handler and @connections post = post received − fan-out started):
 ${table(
-  ['stage', 'invocations', 'p50', 'p95', 'p99', 'max'],
+  ['reached', 'samples', 'p50', 'p95', 'p99', 'max'],
+  Object.entries(r.publishToDelta.instant.milestonesMs ?? {}).map(([stage, d]) => [stage, d.count, f(d.p50), f(d.p95), f(d.p99), f(d.max)]),
+)}
+
+Time per handler invocation and per DynamoDB transaction, ms:
+${table(
+  ['stage', 'samples', 'p50', 'p95', 'p99', 'max'],
   Object.entries(r.publishToDelta.instant.stagesMs ?? {}).map(([stage, d]) => [stage, d.count, f(d.p50), f(d.p95), f(d.p99), f(d.max)]),
 )}
 

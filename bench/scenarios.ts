@@ -8,6 +8,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ulid } from 'ulid';
+import type { TimedPost } from '../local/apigw-ws';
 import type { Runtime } from '../local/runtime';
 import { api, createChannel, publish, type Api } from './api';
 import { wallMs } from './clock';
@@ -33,8 +34,10 @@ async function grantReaders(rt: Runtime, channelId: string, userIds: readonly st
 export interface LatencyResult {
   /** Publishes that failed outright (e.g. a handler timeout on a saturated machine). */
   readonly failedPosts: number;
-  /** Handler time per function during the run (ours only): where the time goes. */
+  /** Time per handler invocation and per DynamoDB transaction during the run (ours only). */
   readonly stagesMs?: Record<string, Distribution>;
+  /** Ours only: when each post reached each point of the delivery path, in ms since its publish request started. */
+  readonly milestonesMs?: Record<Milestone, Distribution>;
   readonly sockets: number;
   readonly connected: number;
   readonly posts: number;
@@ -44,6 +47,10 @@ export interface LatencyResult {
   readonly duplicates: number;
   readonly latencyMs: Distribution;
 }
+
+/** Points on the delivery path, in path order (see bench/README.md). */
+export const MILESTONES = ['publish answered', 'stream router started', 'fan-out started', '@connections post received', 'socket written', 'client received'] as const;
+export type Milestone = (typeof MILESTONES)[number];
 
 interface Publisher {
   /** Publishes one numbered message; resolves with the seq the receipts are keyed by. */
@@ -58,8 +65,9 @@ async function measureDeliveries(
   rate: number,
   seconds: number,
   drain: () => Promise<void>,
-): Promise<Omit<LatencyResult, 'sockets' | 'connected'>> {
+): Promise<Omit<LatencyResult, 'sockets' | 'connected'> & { started: Map<number, number>; answered: Map<number, number> }> {
   const started = new Map<number, number>();
+  const answered = new Map<number, number>();
   const inflight: Promise<void>[] = [];
   let failedPosts = 0;
   const total = Math.round(rate * seconds);
@@ -71,7 +79,10 @@ async function measureDeliveries(
     const start = wallMs();
     inflight.push(
       publisher(n).then(
-        (seq) => void started.set(seq, start),
+        (seq) => {
+          started.set(seq, start);
+          answered.set(seq, wallMs());
+        },
         () => void failedPosts++,
       ),
     );
@@ -83,6 +94,8 @@ async function measureDeliveries(
   const latencies = receipts.filter(([seq]) => started.has(seq)).map(([seq, t]) => t - (started.get(seq) as number));
   const expectedDeliveries = connected * started.size;
   return {
+    started,
+    answered,
     failedPosts,
     posts: total,
     expectedDeliveries,
@@ -103,9 +116,23 @@ export async function publishToDelta(rt: Runtime, sockets: number, rate: number,
     await grantReaders(rt, channel.id, readers);
     const urls = await Promise.all(readers.map(async (reader) => `${rt.endpoints.ws}?token=${await rt.token(reader)}`));
     const ready = await harness.connect(urls, { action: 'subscribe', stream: `channel:${channel.id}` });
+    const stream = `channel:${channel.id}`;
     const durations: Record<string, number[]> = {};
-    const stopListening = rt.onInvocation((r) => (durations[r.functionId] ??= []).push(r.endedAt - r.startedAt));
-    const result = await measureDeliveries(
+    const routerStarted = new Map<number, number>();
+    const fanoutStarted = new Map<number, number>();
+    const firstAt = (at: Map<number, number>, seqs: Iterable<number>, t: number) => {
+      for (const seq of seqs) if (!((at.get(seq) ?? Infinity) <= t)) at.set(seq, t);
+    };
+    const stopInvocations = rt.onInvocation((r) => {
+      (durations[r.functionId] ??= []).push(r.endedAt - r.startedAt);
+      if (r.functionId === 'StreamRouter') firstAt(routerStarted, seqsInStreamEvent(r.event, stream), r.startedAt);
+      if (r.functionId === 'Fanout') firstAt(fanoutStarted, seqsInFanoutEvent(r.event, stream), r.startedAt);
+    });
+    const transactions: number[] = [];
+    const stopRequests = rt.dynamodb.onRequest((q) => q.operation === 'TransactWriteItems' && transactions.push(q.ms));
+    const posts: TimedPost[] = [];
+    const stopPosts = rt.connections.onPost((p) => posts.push(p));
+    const { started, answered, ...result } = await measureDeliveries(
       harness,
       ready.connected,
       async (n) => (await publish(client, admin, channel.id, `post ${n}`)).seq,
@@ -114,14 +141,51 @@ export async function publishToDelta(rt: Runtime, sockets: number, rate: number,
       // A saturated 2-core machine may need minutes to drain what Lambda would fan out in parallel.
       () => rt.idle(600_000),
     );
-    stopListening();
-    const stagesMs = Object.fromEntries(
-      ['PostsPublish', 'StreamRouter', 'Fanout'].filter((id) => durations[id]).map((id) => [id, distribution(durations[id] as number[])]),
-    );
-    return { sockets, connected: ready.connected, stagesMs, ...result };
+    stopInvocations();
+    stopRequests();
+    stopPosts();
+    const stagesMs = Object.fromEntries([
+      ...['PostsPublish', 'StreamRouter', 'Fanout'].filter((id) => durations[id]).map((id) => [id, distribution(durations[id] as number[])]),
+      ['TransactWriteItems', distribution(transactions)],
+    ]);
+    const since = (seq: number, t: number | undefined) => (t === undefined || !started.has(seq) ? [] : [t - (started.get(seq) as number)]);
+    const postTimes = posts.flatMap((p) => {
+      const seq = seqOfFrame(p.frame, stream);
+      return seq === undefined ? [] : [{ seq, receivedAt: p.receivedAt, writtenAt: p.writtenAt }];
+    });
+    const seqs = [...started.keys()];
+    const milestonesMs: Record<Milestone, Distribution> = {
+      'publish answered': distribution(seqs.flatMap((seq) => since(seq, answered.get(seq)))),
+      'stream router started': distribution(seqs.flatMap((seq) => since(seq, routerStarted.get(seq)))),
+      'fan-out started': distribution(seqs.flatMap((seq) => since(seq, fanoutStarted.get(seq)))),
+      '@connections post received': distribution(postTimes.flatMap((p) => since(p.seq, p.receivedAt))),
+      'socket written': distribution(postTimes.flatMap((p) => since(p.seq, p.writtenAt))),
+      'client received': result.latencyMs,
+    };
+    return { sockets, connected: ready.connected, stagesMs, milestonesMs, ...result };
   } finally {
     await harness.close();
   }
+}
+
+/** The channel posts (seq) a stream-router event carries, read from the records' new images. */
+function seqsInStreamEvent(event: unknown, stream: string): number[] {
+  const records = (event as { Records?: { dynamodb?: { NewImage?: { stream?: { S?: string }; seq?: { N?: string } } } }[] }).Records ?? [];
+  return records.flatMap((r) => (r.dynamodb?.NewImage?.stream?.S === stream && r.dynamodb.NewImage.seq?.N ? [Number(r.dynamodb.NewImage.seq.N)] : []));
+}
+
+/** The channel posts (seq) a fan-out event's queued frames carry. */
+function seqsInFanoutEvent(event: unknown, stream: string): number[] {
+  const records = (event as { Records?: { body?: string }[] }).Records ?? [];
+  return records.flatMap((r) => {
+    const message = JSON.parse(r.body ?? '{}') as { deliveries?: { frame?: { stream?: string; seq?: number } }[] };
+    return (message.deliveries ?? []).flatMap((d) => (d.frame?.stream === stream && typeof d.frame.seq === 'number' ? [d.frame.seq] : []));
+  });
+}
+
+function seqOfFrame(frame: string, stream: string): number | undefined {
+  const parsed = JSON.parse(frame) as { type?: string; stream?: string; seq?: number };
+  return parsed.type === 'delta' && parsed.stream === stream ? parsed.seq : undefined;
 }
 
 /** The same harness against a bare HTTP + ws server in its own process. */
@@ -135,7 +199,7 @@ export async function floorLatency(sockets: number, rate: number, seconds: numbe
   const harness = new ClientHarness();
   try {
     const ready = await harness.connect(Array.from({ length: sockets }, () => `ws://127.0.0.1:${ports.ws}`));
-    const result = await measureDeliveries(
+    const { started: _started, answered: _answered, ...result } = await measureDeliveries(
       harness,
       ready.connected,
       async (n) => {
@@ -194,10 +258,19 @@ export interface OperationCost {
   readonly writeCapacityUnits: number;
 }
 
-async function costOf(rt: Runtime, operation: string, run: () => Promise<unknown>): Promise<OperationCost> {
+/**
+ * One operation's DynamoDB requests. Unless `withDelivery`, the stream router waits
+ * meanwhile, so the delivery an operation triggers is not counted as its own.
+ */
+async function costOf(rt: Runtime, operation: string, run: () => Promise<unknown>, { withDelivery = false } = {}): Promise<OperationCost> {
   await rt.idle();
+  const resume = withDelivery ? () => undefined : rt.pauseStream();
   rt.dynamodb.resetStats();
-  await run();
+  try {
+    await run();
+  } finally {
+    resume();
+  }
   const stats = rt.dynamodb.stats();
   // The stream poller's GetRecords belong to the event source, not to the operation.
   stats.requests = Object.fromEntries(Object.entries(stats.requests).filter(([op]) => !op.startsWith('Streams.')));
@@ -243,10 +316,15 @@ export async function operationCosts(rt: Runtime): Promise<OperationCost[]> {
       ),
     );
     // One delivered delta: what a publish costs with this one subscriber, less the publish itself.
-    const withDelivery = await costOf(rt, 'publish + 1 delivery', async () => {
-      await publish(client, admin, channel.id, 'delivered');
-      await rt.idle();
-    });
+    const withDelivery = await costOf(
+      rt,
+      'publish + 1 delivery',
+      async () => {
+        await publish(client, admin, channel.id, 'delivered');
+        await rt.idle();
+      },
+      { withDelivery: true },
+    );
     const publishCost = costs[0] as OperationCost;
     costs.push({
       operation: 'one delivered delta',

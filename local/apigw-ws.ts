@@ -38,6 +38,17 @@ export interface WebSocketApiDeps {
   readonly log: (entry: Record<string, unknown>) => void;
 }
 
+/** A frame posted through @connections to a live socket, with wall-clock times (ms, comparable across processes). */
+export interface TimedPost {
+  readonly frame: string;
+  /** When the @connections endpoint received the post. */
+  readonly receivedAt: number;
+  /** When the socket had written the frame. */
+  readonly writtenAt: number;
+}
+
+const wallMs = () => performance.timeOrigin + performance.now();
+
 /** API Gateway's connection ids look like base64 of 12 bytes ending in '='. */
 const newConnectionId = () => `${randomBytes(12).toString('base64').replace(/[+/]/g, 'A').slice(0, 15)}=`;
 
@@ -47,6 +58,8 @@ export class WebSocketApi {
   private readonly virtual = new Set<string>();
   private failures = 0;
   private postedCount = 0;
+  /** Observers of each post to a live socket (the bench's @connections and socket-write stages); none by default. */
+  readonly postListeners = new Set<(post: TimedPost) => void>();
   private readonly limitsTimer: NodeJS.Timeout;
   domainName = 'localhost';
 
@@ -244,7 +257,15 @@ export class WebSocketApi {
       }
       if (!connection || connection.socket.readyState !== connection.socket.OPEN) return error(410, 'GoneException', `Connection ${id} is gone`);
       connection.lastActiveAt = this.deps.clock.now();
-      connection.socket.send(body.toString('utf8'));
+      const frame = body.toString('utf8');
+      if (this.postListeners.size === 0) connection.socket.send(frame);
+      else {
+        const receivedAt = wallMs();
+        connection.socket.send(frame, () => {
+          const post = { frame, receivedAt, writtenAt: wallMs() };
+          for (const listener of this.postListeners) listener(post);
+        });
+      }
       this.postedCount++;
       return void res.writeHead(200).end();
     }

@@ -59,6 +59,8 @@ export class StreamEventSource {
   /** The highest sequence number handled (delivered, or given up on). */
   processed = 0;
   busy = false;
+  /** Records read while paused wait here, in order, as with a disabled event source mapping. */
+  paused = false;
 
   constructor(
     private readonly options: StreamSourceOptions,
@@ -96,6 +98,7 @@ export class StreamEventSource {
         await sleep(idleMs());
         continue;
       }
+      while (this.paused && !this.stopped) await sleep(5);
       this.busy = true;
       try {
         await this.deliver(records, streamArn, shardId ?? '');

@@ -12,6 +12,8 @@ type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
 export interface InvocationRecord {
   readonly functionId: string;
+  /** The event as the handler received it (not a copy: observers must not change it). */
+  readonly event: unknown;
   readonly startedAt: number;
   readonly endedAt: number;
   readonly failed: boolean;
@@ -75,7 +77,7 @@ export class LocalFunctions {
       throw error;
     } finally {
       this.running--;
-      const record = { functionId: id, startedAt, endedAt: performance.timeOrigin + performance.now(), failed };
+      const record = { functionId: id, event, startedAt, endedAt: performance.timeOrigin + performance.now(), failed };
       for (const listener of this.listeners) listener(record);
     }
   }

@@ -13,7 +13,7 @@ import { setClock } from '../shared/clock';
 import { FUNCTIONS } from '../shared/spec/functions';
 import { TABLES, type TableId } from '../shared/spec/tables';
 import { createHttpApi } from './apigw-http';
-import { WebSocketApi } from './apigw-ws';
+import { WebSocketApi, type TimedPost } from './apigw-ws';
 import { createClock, type RuntimeClock } from './clock';
 import { createTables, startLocalDynamoDb, type LocalDynamoDb } from './dynamodb/index';
 import { QueueEventSource, StreamEventSource, type Cadence } from './event-sources';
@@ -68,12 +68,26 @@ export interface Runtime {
   readonly sqs: LocalSqs;
   readonly s3: LocalS3;
   readonly sinks: LocalSinks;
-  readonly connections: { count(): number; failNext(n: number): void; posted(): number; addVirtual(ids: readonly string[]): void; checkLimits(): void };
+  readonly connections: {
+    count(): number;
+    failNext(n: number): void;
+    posted(): number;
+    addVirtual(ids: readonly string[]): void;
+    checkLimits(): void;
+    /** Calls `listener` with each frame written to a live socket until the returned function is called. */
+    onPost(listener: (post: TimedPost) => void): () => void;
+  };
   invocations(): Record<string, number>;
   /** Answers Invoke calls for `name` with a stand-in until the returned function is called (fault injection). */
   standIn(name: string, fn: (event: unknown) => Promise<unknown>): () => void;
   /** Switches the stream poller's cadence (one runtime per process: handlers keep their clients). */
   setCadence(cadence: Cadence): void;
+  /**
+   * Holds stream records back from the stream router until the returned function is called
+   * (as disabling the event source mapping does): lets the bench count one operation's own
+   * requests without the delivery it triggers.
+   */
+  pauseStream(): () => void;
   onInvocation(listener: (record: InvocationRecord) => void): () => void;
   /** Resolves once the stream and the fan-out queue are drained and no handler runs. */
   idle(timeoutMs?: number): Promise<void>;
@@ -258,6 +272,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       posted: () => wsApi.posted(),
       addVirtual: (ids) => wsApi.addVirtual(ids),
       checkLimits: () => wsApi.checkLimits(),
+      onPost: (listener) => {
+        wsApi.postListeners.add(listener);
+        return () => wsApi.postListeners.delete(listener);
+      },
     },
     invocations: () => ({ ...functions.counts }),
     standIn: (name, fn) => {
@@ -266,6 +284,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     },
     setCadence: (cadence) => {
       if (streamSource) streamSource.cadence = cadence;
+    },
+    pauseStream: () => {
+      if (streamSource) streamSource.paused = true;
+      return () => {
+        if (streamSource) streamSource.paused = false;
+      };
     },
     onInvocation: (listener) => functions.onInvocation(listener),
     async idle(timeoutMs = 10_000) {

@@ -59,7 +59,7 @@ export class TeamFunction extends NodejsFunction {
       projectRoot: ROOT,
       environment: {
         POWERTOOLS_SERVICE_NAME: serviceName ?? 'realtime-layer',
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: BUNDLING.nodeOptions,
         ...environment,
       },
       bundling: {
@@ -67,7 +67,9 @@ export class TeamFunction extends NodejsFunction {
         format: OutputFormat.ESM,
         minify: BUNDLING.minify,
         sourceMap: BUNDLING.sourceMap,
+        sourcesContent: BUNDLING.sourcesContent,
         externalModules: [...BUNDLING.externalModules],
+        mainFields: [...BUNDLING.mainFields],
         banner: BUNDLING.banner,
       },
     });

@@ -47,6 +47,12 @@ const TTL_BATCH = 100;
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** One DynamoDB request as the front served it, lock waits included. */
+export interface TimedRequest {
+  readonly operation: string;
+  readonly ms: number;
+}
+
 export function emptyStats(): DynamoDbStats {
   return { requests: {}, readCapacityUnits: 0, writeCapacityUnits: 0, byTable: {} };
 }
@@ -88,6 +94,8 @@ export class DynamoDbFront implements TransactionHost {
   /** Set while the TTL sweep deletes: its REMOVE records are the service's. */
   private ttlDeleting = false;
   stats = emptyStats();
+  /** Observers of each DynamoDB request's duration (the bench's transaction stage); none by default. */
+  readonly requestListeners = new Set<(request: TimedRequest) => void>();
 
   private constructor(
     path: string | undefined,
@@ -190,6 +198,7 @@ export class DynamoDbFront implements TransactionHost {
   }
 
   async dynamodbRequest(operation: string, request: Json): Promise<Reply> {
+    const startedAt = performance.now();
     const tables = tablesOf(request);
     let counted: CountedReply;
     if (operation === 'TransactWriteItems') counted = await this.transactions.write(request);
@@ -198,6 +207,10 @@ export class DynamoDbFront implements TransactionHost {
     else if (operation === 'DescribeTimeToLive') counted = { reply: await this.describeTimeToLive(request), consumed: [] };
     else counted = await this.dynalite(operation, request);
     this.count(operation, tables, counted.consumed);
+    if (this.requestListeners.size > 0) {
+      const timed = { operation, ms: performance.now() - startedAt };
+      for (const listener of this.requestListeners) listener(timed);
+    }
     return counted.reply;
   }
 

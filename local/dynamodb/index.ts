@@ -8,10 +8,10 @@
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDbFront, emptyStats, type DynamoDbStats } from './front';
+import { DynamoDbFront, emptyStats, type DynamoDbStats, type TimedRequest } from './front';
 
 export { createTables } from './tables';
-export type { DynamoDbStats } from './front';
+export type { DynamoDbStats, TimedRequest } from './front';
 
 export interface LocalDynamoDbOptions {
   /** LevelDB directory for on-disk data; omitted = in-memory. */
@@ -34,6 +34,8 @@ export interface LocalDynamoDb {
   /** Requests and consumed capacity since the start or the last resetStats(). */
   stats(): DynamoDbStats;
   resetStats(): void;
+  /** Calls `listener` with each DynamoDB request's operation and duration until the returned function is called. */
+  onRequest(listener: (request: TimedRequest) => void): () => void;
   /** The newest stream sequence number of a table (0 when none): lets pollers tell when they have caught up. */
   latestSequence(table: string): number;
   /** Stops the server and closes the store cleanly (nothing committed is lost). */
@@ -75,6 +77,10 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
     stats: () => structuredClone(front.stats),
     resetStats: () => {
       front.stats = emptyStats();
+    },
+    onRequest: (listener) => {
+      front.requestListeners.add(listener);
+      return () => front.requestListeners.delete(listener);
     },
     latestSequence: (table) => front.streams.latest(table),
     close: () =>

@@ -73,7 +73,37 @@ describe('the entries stream event source', () => {
     expect(out.Messages).toHaveLength(1);
     expect(info.DDBStreamBatchInfo.batchSize).toBe(1);
   });
+
+  it('holds records back while paused, as a disabled mapping does, and delivers them in order once resumed', async () => {
+    const seen: string[] = [];
+    const source = new StreamEventSource(
+      {
+        dynamodb: ddb,
+        streams: new DynamoDBStreamsClient({ ...config, endpoint: ddbServer.endpoint }),
+        sqs,
+        tableName: names.entries,
+        onFailureQueueUrl: 'unused',
+        invoke: async (event) => {
+          for (const r of (event as PausedEvent).Records) if (r.dynamodb.Keys.stream.S === 'paused') seen.push(r.dynamodb.Keys.seq.N);
+          return { batchItemFailures: [] };
+        },
+      },
+      'instant',
+    );
+    source.paused = true;
+    source.start();
+    const doc = DynamoDBDocumentClient.from(ddb);
+    for (let seq = 1; seq <= 3; seq++) await doc.send(new PutCommand({ TableName: names.entries, Item: { stream: 'paused', seq } }));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen).toEqual([]);
+    source.paused = false;
+    await until(() => seen.length === 3);
+    await source.stop();
+    expect(seen).toEqual(['1', '2', '3']);
+  });
 });
+
+type PausedEvent = { Records: { dynamodb: { Keys: { stream: { S: string }; seq: { N: string } } } }[] };
 
 describe('the fan-out queue event source', () => {
   it('deletes the messages a batch handled and redelivers only the failed one after its visibility timeout', async () => {

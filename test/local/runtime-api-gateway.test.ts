@@ -1,5 +1,5 @@
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GetConnectionCommand, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { startRuntime, type Runtime } from '../../local/runtime';
 
@@ -132,5 +132,42 @@ describe('the local HTTP API', () => {
     const read = await fetch(`${rt.endpoints.http}/v1/channels/${channel.id}`, { headers: { authorization: `Bearer ${await rt.token('reader')}` } });
     expect(read.status).toBe(200);
     expect(((await read.json()) as { channel: unknown }).channel).toMatchObject({ id: channel.id, name: 'announcements', admin_ids: ['root'], head_seq: 0, head_change_seq: 0 });
+  });
+});
+
+describe('the runtime observation hooks (used by the bench)', () => {
+  it('report each invocation with its event, each DynamoDB request with its duration and each frame written to a socket, until stopped', async () => {
+    const invocations: { functionId: string; event: unknown }[] = [];
+    const requests: { operation: string; ms: number }[] = [];
+    const posts: { frame: string; receivedAt: number; writtenAt: number }[] = [];
+    const stops = [
+      rt.onInvocation((r) => invocations.push({ functionId: r.functionId, event: r.event })),
+      rt.dynamodb.onRequest((q) => requests.push(q)),
+      rt.connections.onPost((p) => posts.push(p)),
+    ];
+    const { ws, next } = await connect(await rt.token('frank'));
+    ws.send(JSON.stringify({ action: 'ping' }));
+    expect(await next()).toMatchObject({ type: 'pong' });
+    const ping = invocations.find((i) => i.functionId === 'WsPing');
+    expect((ping?.event as { requestContext: { routeKey: string } }).requestContext.routeKey).toBe('ping');
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.every((q) => q.operation.length > 0 && q.ms >= 0)).toBe(true);
+
+    const connectionId = (ping?.event as { requestContext: { connectionId: string } }).requestContext.connectionId;
+    const api = connectionsApi();
+    await api.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: new TextEncoder().encode('{"type":"observed"}') }));
+    expect(await next()).toEqual({ type: 'observed' });
+    await vi.waitFor(() => expect(posts).toHaveLength(1));
+    expect(posts[0]?.frame).toBe('{"type":"observed"}');
+    expect(posts[0]?.writtenAt).toBeGreaterThanOrEqual(posts[0]?.receivedAt as number);
+
+    for (const stop of stops) stop();
+    const counts = [invocations.length, requests.length, posts.length];
+    await api.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: new TextEncoder().encode('{"type":"unobserved"}') }));
+    ws.send(JSON.stringify({ action: 'ping' }));
+    expect(await next()).toEqual({ type: 'unobserved' });
+    expect(await next()).toMatchObject({ type: 'pong' });
+    expect([invocations.length, requests.length, posts.length]).toEqual(counts);
+    ws.close();
   });
 });
