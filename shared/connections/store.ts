@@ -28,6 +28,8 @@ export interface SubscriptionRecord {
   readonly mode: 'FULL' | 'ARCHIVE_UNTIL';
   readonly windows?: readonly { readonly start?: string; readonly end?: string }[];
   readonly decision_expires_at: number;
+  /** The subscriber's groups as its token gave them: a re-check judges the same principal (platform admins stay admins). */
+  readonly groups?: readonly string[];
 }
 
 const table = () => config.TABLE_CONNECTIONS;
@@ -131,6 +133,7 @@ export async function putSubscription(sub: SubscriptionRecord): Promise<void> {
               user_id: sub.user_id,
               mode: sub.mode,
               ...(sub.windows ? { windows: sub.windows } : {}),
+              ...(sub.groups?.length ? { groups: sub.groups } : {}),
               decision_expires_at: sub.decision_expires_at,
               expires_at: expires,
             },
@@ -159,6 +162,7 @@ export async function* subscribersOf(stream: string): AsyncIterable<Subscription
         user_id: item.user_id as string,
         mode: item.mode as SubscriptionRecord['mode'],
         ...(item.windows ? { windows: item.windows as SubscriptionRecord['windows'] } : {}),
+        ...(item.groups ? { groups: item.groups as string[] } : {}),
         decision_expires_at: item.decision_expires_at as number,
       }));
     }

@@ -7,6 +7,7 @@
  */
 import { windowsContain, type AccessDecision, type ReadWindow } from '../access/decision';
 import { channelAccessFor } from '../access/channel-access';
+import type { Principal } from '../auth/principal';
 import { getChannelHead, type ChannelHead } from '../channels/channels';
 import { now } from '../clock';
 import { putSubscription, removeSubscription, subscribersOf, type SubscriptionRecord } from '../connections/store';
@@ -27,10 +28,14 @@ export interface LiveSubscriber {
 
 const RECHECK_CONCURRENCY = 16;
 
-/** Asks the access decisions of users for one stream again, one settled result per user. */
-type Rechecker = (ref: StreamRef, userIds: readonly string[]) => Promise<Map<string, PromiseSettledResult<AccessDecision>>>;
+/** Subscriptions of one user with the same groups share one decision. */
+const principalKey = (p: Principal) => `${p.userId}\u0000${[...p.groups].sort().join(',')}`;
+const principalOf = (sub: SubscriptionRecord): Principal => ({ userId: sub.user_id, groups: sub.groups ?? [] });
 
-async function recheckChannel(ref: StreamRef, userIds: readonly string[]): Promise<Map<string, PromiseSettledResult<AccessDecision>>> {
+/** Asks the access decisions of principals for one stream again, one settled result per principalKey. */
+type Rechecker = (ref: StreamRef, principals: readonly Principal[]) => Promise<Map<string, PromiseSettledResult<AccessDecision>>>;
+
+async function recheckChannel(ref: StreamRef, principals: readonly Principal[]): Promise<Map<string, PromiseSettledResult<AccessDecision>>> {
   const out = new Map<string, PromiseSettledResult<AccessDecision>>();
   let channel: ChannelHead;
   try {
@@ -38,12 +43,11 @@ async function recheckChannel(ref: StreamRef, userIds: readonly string[]): Promi
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
     // The channel is gone: nobody reads it any more.
-    for (const userId of userIds) out.set(userId, { status: 'fulfilled', value: { mode: 'DENY', expiresAt: now() } });
+    for (const principal of principals) out.set(principalKey(principal), { status: 'fulfilled', value: { mode: 'DENY', expiresAt: now() } });
     return out;
   }
-  // Subscriptions do not keep the caller's groups: platform admins are asked like anyone else.
-  const results = await settleWithLimit(userIds, RECHECK_CONCURRENCY, (userId) => channelAccessFor({ userId, groups: [] }, channel));
-  userIds.forEach((userId, i) => out.set(userId, results[i] as PromiseSettledResult<AccessDecision>));
+  const results = await settleWithLimit(principals, RECHECK_CONCURRENCY, (principal) => channelAccessFor(principal, channel));
+  principals.forEach((principal, i) => out.set(principalKey(principal), results[i] as PromiseSettledResult<AccessDecision>));
   return out;
 }
 
@@ -95,32 +99,21 @@ async function refresh(stream: string, stale: readonly SubscriptionRecord[]): Pr
   const ref = parseStreamName(stream);
   const recheck = ref && RECHECKERS[ref.kind];
   if (!ref || !recheck) return [];
-  const decisions = await recheck(ref, [...new Set(stale.map((s) => s.user_id))]);
-  const renewed: LiveSubscriber[] = [];
+  const principals = new Map(stale.map((s) => [principalKey(principalOf(s)), principalOf(s)]));
+  const decisions = await recheck(ref, [...principals.values()]);
+  const renewed: SubscriptionRecord[] = [];
   const ended: SubscriptionRecord[] = [];
   for (const sub of stale) {
-    const result = decisions.get(sub.user_id);
+    const result = decisions.get(principalKey(principalOf(sub)));
     if (!result || result.status === 'rejected') {
       logger.warn('access re-check failed; no delivery', { stream, user_id: sub.user_id, error: result?.reason as Error });
       continue;
     }
     const decision = result.value;
-    if (decision.mode === 'FULL') renewed.push({ connection_id: sub.connection_id, user_id: sub.user_id, windows: decision.windows });
+    if (decision.mode === 'FULL') renewed.push({ ...sub, windows: decision.windows, decision_expires_at: decision.expiresAt });
     else ended.push(sub);
   }
-  await settleAll(
-    renewed.map((sub) => {
-      const decision = (decisions.get(sub.user_id) as PromiseFulfilledResult<AccessDecision>).value;
-      return putSubscription({
-        stream,
-        connection_id: sub.connection_id,
-        user_id: sub.user_id,
-        mode: 'FULL',
-        windows: decision.windows,
-        decision_expires_at: decision.expiresAt,
-      });
-    }),
-  );
+  await settleAll(renewed.map((sub) => putSubscription(sub)));
   if (ended.length > 0) {
     const failed = await enqueueDeliveries([
       { tag: stream, delivery: { frame: accessChangedFrame(stream), connection_ids: ended.map((s) => s.connection_id) } },
@@ -128,7 +121,7 @@ async function refresh(stream: string, stale: readonly SubscriptionRecord[]): Pr
     if (failed.size > 0) throw new Error(`could not queue access_changed for ${stream}`);
     await settleAll(ended.map((sub) => removeSubscription(stream, sub.connection_id)));
   }
-  return renewed;
+  return renewed.map((sub) => ({ connection_id: sub.connection_id, user_id: sub.user_id, windows: sub.windows }));
 }
 
 /** Awaits all; throws the first failure after every promise settled. */

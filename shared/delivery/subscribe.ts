@@ -74,6 +74,7 @@ export async function subscribe(
       mode: 'FULL',
       windows: decision.windows,
       decision_expires_at: decision.expiresAt,
+      groups: principal.groups,
     });
   } else {
     // A live subscription left from when this reader had FULL access ends now.

@@ -112,6 +112,17 @@ describe('the connection store', () => {
     for (const item of items) expect('user_id' in item && 'connection_id' in item).toBe(false);
   });
 
+  it('keeps the subscriber’s groups on the subscription, and reads them back', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    await putSubscription({ ...subscription, groups: ['platform_admin'] });
+    const stored = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[0]?.Put?.Item;
+    expect(stored?.groups).toEqual(['platform_admin']);
+    ddb.on(QueryCommand).resolves({ Items: [{ ...stored }] });
+    const pages: SubscriptionRecord[][] = [];
+    for await (const page of subscribersOf(subscription.stream)) pages.push(page);
+    expect(pages[0]?.[0]?.groups).toEqual(['platform_admin']);
+  });
+
   it('removes both sides of one subscription', async () => {
     ddb.on(DeleteCommand).resolves({});
     await removeSubscription('channel:X', 'conn-1');

@@ -22,6 +22,7 @@ interface Sub {
   mode: 'FULL' | 'ARCHIVE_UNTIL';
   windows?: { start?: string; end?: string }[];
   decision_expires_at: number;
+  groups?: string[];
 }
 
 const state = vi.hoisted(() => ({
@@ -203,6 +204,18 @@ describe('subscriptions whose access decision expired', () => {
     const deliveries = queued();
     expect(deliveries).toContainEqual({ frame: { type: 'access_changed', stream: STREAM }, connection_ids: ['c1'] });
     expect(deliveries).toContainEqual(expect.objectContaining({ frame: expect.objectContaining({ type: 'delta' }), connection_ids: ['c2'] }));
+  });
+
+  it('are asked again as the principal that subscribed: a platform admin keeps its groups and its subscription', async () => {
+    state.subs = [fresh('c1', 'ops', { decision_expires_at: NOW - 1, groups: ['platform_admin'] }), fresh('c2', 'u2', { decision_expires_at: NOW - 1 })];
+    // The real rule gives platform admins FULL without asking; here the stand-in answers by user.
+    state.decisions.set('ops', { mode: 'FULL', expiresAt: NOW + 300_000 });
+    await handler({ Records: [streamRecord(entry(1), '100')] }, context);
+    expect(channelAccessFor).toHaveBeenCalledWith({ userId: 'ops', groups: ['platform_admin'] }, expect.objectContaining({ id: CHANNEL_ID }));
+    expect(channelAccessFor).toHaveBeenCalledWith({ userId: 'u2', groups: [] }, expect.objectContaining({ id: CHANNEL_ID }));
+    expect(state.put).toEqual([expect.objectContaining({ connection_id: 'c1', user_id: 'ops', groups: ['platform_admin'], decision_expires_at: NOW + 300_000 })]);
+    expect(state.removed).toEqual([[STREAM, 'c2']]);
+    expect(queued()).toContainEqual(expect.objectContaining({ frame: expect.objectContaining({ type: 'delta' }), connection_ids: ['c1'] }));
   });
 
   it('receive nothing while the access provider fails, and keep the subscription', async () => {

@@ -113,6 +113,7 @@ describe('subscribing to a channel stream', () => {
       mode: 'FULL',
       windows: [{ start: '2026-02-01T00:00:00.000Z' }],
       decision_expires_at: 123_456,
+      groups: [],
     });
     expect(ddbMock.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
       TableName: 'test-entries',
