@@ -2,11 +2,11 @@
  * Scenario 5: for every handler, the minified bundle size and the time a fresh `node`
  * process takes to import it (median of N), bundled exactly as deployed (BUNDLING).
  */
-import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { bundleFunctions } from '../local/bundle';
 import { BUNDLING } from '../shared/spec/bundling';
 import { FUNCTIONS } from '../shared/spec/functions';
 import { median } from './stats';
@@ -16,8 +16,6 @@ export interface ColdStartResult {
   readonly bundleBytes: number;
   readonly importMsMedian: number;
 }
-
-const ROOT = resolve(import.meta.dirname, '..');
 
 /** The environment every handler validates at import (values are never used to call AWS). */
 const HANDLER_ENV: Record<string, string> = {
@@ -48,23 +46,9 @@ export async function measureColdStarts(runs: number): Promise<ColdStartResult[]
   const outDir = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
   const results: ColdStartResult[] = [];
   try {
+    const bundles = await bundleFunctions(FUNCTIONS, outDir);
     for (const fn of FUNCTIONS) {
-      const outfile = join(outDir, `${fn.id}.mjs`);
-      await build({
-        entryPoints: [join(ROOT, 'lambdas', `${fn.entry}.ts`)],
-        outfile,
-        bundle: true,
-        platform: 'node',
-        target: BUNDLING.target,
-        format: BUNDLING.format,
-        minify: BUNDLING.minify,
-        sourcemap: BUNDLING.sourceMap,
-        sourcesContent: BUNDLING.sourcesContent,
-        external: [...BUNDLING.externalModules],
-        mainFields: [...BUNDLING.mainFields],
-        banner: { js: BUNDLING.banner },
-        logLevel: 'silent',
-      });
+      const outfile = bundles.get(fn.id) as string;
       const probe = join(outDir, `${fn.id}.probe.mjs`);
       writeFileSync(
         probe,

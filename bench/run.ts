@@ -22,7 +22,7 @@ function log(message: string): void {
 }
 
 log(`plan: ${JSON.stringify(plan)}`);
-// One runtime for every scenario: handlers keep the clients they made at import.
+// One runtime for every scenario: its function environments stay warm between them.
 const rt = await startRuntime({ memory: true, httpPort: 0, wsPort: 0, cadence: 'instant' });
 log('scenario 1: publish -> delta (instant cadence)');
 const instant = await publishToDelta(rt, plan.sockets, plan.rate, plan.seconds);

@@ -17,9 +17,12 @@ import { distribution, type Distribution } from './stats';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** What the bench's own SDK clients need beside an endpoint: the local runtime takes any credentials. */
+const LOCAL_CLIENT = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+
 /** Readers need an entitlement, as in production: recorded through the default provider's Invoke API. */
 async function grantReaders(rt: Runtime, channelId: string, userIds: readonly string[]): Promise<void> {
-  const lambda = new LambdaClient({ endpoint: rt.endpoints.lambda, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const lambda = new LambdaClient({ ...LOCAL_CLIENT, endpoint: rt.endpoints.lambda });
   const start = new Date(rt.clock.now() - 86_400_000).toISOString();
   for (let i = 0; i < userIds.length; i += 20) {
     await Promise.all(
@@ -55,6 +58,16 @@ export type Milestone = (typeof MILESTONES)[number];
 interface Publisher {
   /** Publishes one numbered message; resolves with the seq the receipts are keyed by. */
   (n: number): Promise<number>;
+}
+
+/** Posts published at once before measuring, so that each stage has warm environments. */
+const WARM_UP_POSTS = 4;
+
+/** Not measured: a layer serving 10 posts/s runs warm environments, several side by side. */
+async function warmUp(publisher: Publisher, drain: () => Promise<void>): Promise<void> {
+  await Promise.all(Array.from({ length: WARM_UP_POSTS }, (_, i) => publisher(-(i + 1)).catch(() => undefined)));
+  await drain();
+  await sleep(300);
 }
 
 /** Publishes at `rate`/s for `seconds`, then collects every socket's receipts. */
@@ -117,6 +130,10 @@ export async function publishToDelta(rt: Runtime, sockets: number, rate: number,
     const urls = await Promise.all(readers.map(async (reader) => `${rt.endpoints.ws}?token=${await rt.token(reader)}`));
     const ready = await harness.connect(urls, { action: 'subscribe', stream: `channel:${channel.id}` });
     const stream = `channel:${channel.id}`;
+    const publisher: Publisher = async (n) => (await publish(client, admin, channel.id, `post ${n}`)).seq;
+    // A saturated 2-core machine may need minutes to drain what Lambda would fan out in parallel.
+    const drain = () => rt.idle(600_000);
+    await warmUp(publisher, drain);
     const durations: Record<string, number[]> = {};
     const routerStarted = new Map<number, number>();
     const fanoutStarted = new Map<number, number>();
@@ -135,11 +152,10 @@ export async function publishToDelta(rt: Runtime, sockets: number, rate: number,
     const { started, answered, ...result } = await measureDeliveries(
       harness,
       ready.connected,
-      async (n) => (await publish(client, admin, channel.id, `post ${n}`)).seq,
+      publisher,
       rate,
       seconds,
-      // A saturated 2-core machine may need minutes to drain what Lambda would fan out in parallel.
-      () => rt.idle(600_000),
+      drain,
     );
     stopInvocations();
     stopRequests();
@@ -199,17 +215,13 @@ export async function floorLatency(sockets: number, rate: number, seconds: numbe
   const harness = new ClientHarness();
   try {
     const ready = await harness.connect(Array.from({ length: sockets }, () => `ws://127.0.0.1:${ports.ws}`));
-    const { started: _started, answered: _answered, ...result } = await measureDeliveries(
-      harness,
-      ready.connected,
-      async (n) => {
-        await fetch(`http://127.0.0.1:${ports.http}/publish?seq=${n}`, { method: 'POST' });
-        return n;
-      },
-      rate,
-      seconds,
-      async () => undefined,
-    );
+    const publisher: Publisher = async (n) => {
+      await fetch(`http://127.0.0.1:${ports.http}/publish?seq=${n}`, { method: 'POST' });
+      return n;
+    };
+    const drain = async () => undefined;
+    await warmUp(publisher, drain);
+    const { started: _started, answered: _answered, ...result } = await measureDeliveries(harness, ready.connected, publisher, rate, seconds, drain);
     return { sockets, connected: ready.connected, ...result };
   } finally {
     await harness.close();
@@ -345,7 +357,7 @@ export async function operationCosts(rt: Runtime): Promise<OperationCost[]> {
 async function addVirtualSubscribers(rt: Runtime, stream: string, count: number, offset = 0): Promise<string[]> {
   const ids = Array.from({ length: count }, (_, i) => `virtual-${stream.slice(-8)}-${offset + i}`);
   rt.connections.addVirtual(ids);
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: rt.endpoints.dynamodb }));
+  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_CLIENT, endpoint: rt.endpoints.dynamodb }));
   const expiresAt = Math.floor(rt.clock.now() / 1000) + 3 * 3600;
   for (let i = 0; i < ids.length; i += 25) {
     await ddb.send(
@@ -452,7 +464,7 @@ export async function catchUpAcrossGap(rt: Runtime, posts: number): Promise<GapC
   const admin = await rt.token('bench-admin', ['platform_admin']);
   const channel = await createChannel(client, admin, `gap-${ulid()}`);
   const stream = `channel:${channel.id}`;
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: rt.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
+  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_CLIENT, endpoint: rt.endpoints.dynamodb }));
   const stepMs = 10 * 60 * 1000;
   const base = rt.clock.now() - (posts + 10) * stepMs;
   const at = (seq: number) => new Date(base + seq * stepMs).toISOString();
@@ -475,7 +487,7 @@ export async function catchUpAcrossGap(rt: Runtime, posts: number): Promise<GapC
   ddb.destroy();
   await rt.idle(120_000);
   // Lapsed after 30 %, back from 70 % with no backfill: the middle 40 % stays hidden.
-  const lambda = new LambdaClient({ endpoint: rt.endpoints.lambda, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const lambda = new LambdaClient({ ...LOCAL_CLIENT, endpoint: rt.endpoints.lambda });
   const invoke = (payload: unknown) => lambda.send(new InvokeCommand({ FunctionName: 'access-provider', Payload: new TextEncoder().encode(JSON.stringify(payload)) }));
   const lapseAt = Math.floor(posts * 0.3);
   const backAt = Math.floor(posts * 0.7);

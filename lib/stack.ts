@@ -56,8 +56,13 @@ export class RealtimeLayerStack extends Stack {
     const media = new MediaBucket(this, 'Media', { retain: config.retain, corsOrigins: config.corsOrigins });
     const push = new Push(this, 'Push', { topicName: `${prefix}-push` });
     const events = new Events(this, 'Events', { busName: `${prefix}-events` });
-    const fanoutTimeout = specOf('fanout-queue').timeoutSeconds;
-    const fanOut = new FanOut(this, 'FanOut', { fanoutTimeout: fanoutTimeout ? Duration.seconds(fanoutTimeout) : DEFAULT_TIMEOUT });
+    const fanoutSpec = specOf('fanout-queue');
+    const fanoutTrigger = fanoutSpec.trigger.kind === 'fanout-queue' ? fanoutSpec.trigger : undefined;
+    const fanOut = new FanOut(this, 'FanOut', {
+      fanoutTimeout: fanoutSpec.timeoutSeconds ? Duration.seconds(fanoutSpec.timeoutSeconds) : DEFAULT_TIMEOUT,
+      fanoutBatchSize: fanoutTrigger?.batchSize,
+      fanoutMaxConcurrency: fanoutTrigger?.maxConcurrency,
+    });
 
     // A name, not an ARN reference: the default provider reads this variable too, and
     // its own ARN in its own environment would be a reference cycle.

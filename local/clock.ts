@@ -2,14 +2,18 @@
 export interface RuntimeClock {
   now(): number;
   advance(ms: number): void;
+  /** The offset (one Float64), shared with every function environment's clock. */
+  readonly offsetBuffer: SharedArrayBuffer;
 }
 
 export function createClock(): RuntimeClock {
-  let offset = 0;
+  const offsetBuffer = new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT);
+  const offset = new Float64Array(offsetBuffer);
   return {
-    now: () => Date.now() + offset,
+    now: () => Date.now() + (offset[0] as number),
     advance: (ms) => {
-      offset += ms;
+      offset[0] = (offset[0] as number) + ms;
     },
+    offsetBuffer,
   };
 }

@@ -185,6 +185,8 @@ export interface QueueSourceOptions {
   readonly invoke: Invoke;
   /** Concurrent pollers, as Lambda runs several for one queue. */
   readonly concurrency?: number;
+  /** Messages per invocation at most (default 10). */
+  readonly batchSize?: number;
   readonly log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -215,7 +217,7 @@ export class QueueEventSource {
 
   private async pollOnce(): Promise<void> {
     const { sqs, queueUrl, queueArn } = this.options;
-    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
+    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: this.options.batchSize ?? 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
     const messages = out.Messages ?? [];
     if (messages.length === 0) return;
     this.inFlight++;

@@ -1,14 +1,16 @@
 /**
- * Loads handlers from the function catalogue on first use (fast start-up) and invokes
- * them with a Lambda-like context, counting invocations per function for the bench.
+ * Lambda as the local runtime runs it. Every function is bundled as CDK deploys it
+ * (local/bundle.ts) and runs in execution environments of its own: worker threads with
+ * the function's environment variables and module scope, a cold start on first use,
+ * one invocation at a time each, another environment when invocations overlap (up to
+ * a cap, then they queue), and an environment discarded when its invocation times out
+ * or crashes. Functions run in parallel across cores, as Lambda runs them side by side.
  */
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Context } from 'aws-lambda';
+import { Worker } from 'node:worker_threads';
 import { FUNCTIONS, type FunctionSpec } from '../shared/spec/functions';
-
-type Handler = (event: unknown, context: Context) => Promise<unknown>;
+import { cachedBundles } from './bundle';
 
 export interface InvocationRecord {
   readonly functionId: string;
@@ -19,28 +21,143 @@ export interface InvocationRecord {
   readonly failed: boolean;
 }
 
-const ROOT = resolve(import.meta.dirname, '..');
+export interface LocalFunctionsOptions {
+  /** The runtime clock's offset from real time (one Float64), read by every environment's clock. */
+  readonly clockOffset: SharedArrayBuffer;
+  /** Environments per function at most; invocations beyond wait for one (default 4). */
+  readonly maxEnvironments?: number;
+  /** The functions (default: the catalogue, shared/spec/functions.ts). */
+  readonly specs?: readonly FunctionSpec[];
+  /** Each function's bundle file (default: the catalogue bundled as deployed, with the clock hook). */
+  readonly bundles?: () => Promise<Map<string, string>>;
+}
 
-export class LocalFunctions {
-  private readonly loaded = new Map<string, Promise<Handler>>();
-  readonly counts: Record<string, number> = {};
-  private readonly listeners = new Set<(record: InvocationRecord) => void>();
-  running = 0;
+/** Raised in the caller when an invocation fails; `name` and `message` are the handler's. */
+export class FunctionError extends Error {
+  constructor(name: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = name;
+  }
+}
 
-  spec(id: string): FunctionSpec {
-    const spec = FUNCTIONS.find((f) => f.id === id);
-    if (!spec) throw new Error(`no function ${id}`);
-    return spec;
+type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'init-error'; name: string; message: string }
+  | { type: 'result'; id: string; json?: string }
+  | { type: 'error'; id: string; name: string; message: string };
+
+/** Runs inside each environment: imports the bundle, sets its clock, answers invocations. */
+const ENVIRONMENT_SCRIPT = `
+const { parentPort, workerData } = require('node:worker_threads');
+const described = (e) => ({ name: (e && e.name) || 'Error', message: (e && e.message) || String(e) });
+import(workerData.bundle).then((bundle) => {
+  const offset = new Float64Array(workerData.clockOffset);
+  bundle.setClock(() => Date.now() + offset[0]);
+  parentPort.on('message', async ({ id, event, context, timeoutMs }) => {
+    const deadline = Date.now() + timeoutMs;
+    const ctx = { ...context, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()), done() {}, fail() {}, succeed() {} };
+    try {
+      const result = await bundle.handler(event, ctx);
+      parentPort.postMessage({ type: 'result', id, json: result === undefined ? undefined : JSON.stringify(result) });
+    } catch (error) {
+      parentPort.postMessage({ type: 'error', id, ...described(error) });
+    }
+  });
+  parentPort.postMessage({ type: 'ready' });
+}, (error) => parentPort.postMessage({ type: 'init-error', ...described(error) }));
+`;
+
+/** One execution environment: a worker running one function's bundle, one invocation at a time. */
+class Environment {
+  private readonly worker: Worker;
+  readonly ready: Promise<void>;
+  private pending?: { id: string; resolve: (value: unknown) => void; reject: (error: Error) => void };
+  dead = false;
+
+  constructor(bundle: string, clockOffset: SharedArrayBuffer, env: Record<string, string>) {
+    this.worker = new Worker(ENVIRONMENT_SCRIPT, {
+      eval: true,
+      workerData: { bundle: pathToFileURL(bundle).href, clockOffset },
+      env,
+      execArgv: ['--enable-source-maps'],
+    });
+    this.worker.unref();
+    this.ready = new Promise((resolve, reject) => {
+      const onMessage = (message: WorkerMessage) => {
+        if (message.type === 'ready') resolve();
+        else if (message.type === 'init-error') reject(new FunctionError(message.name, `init failed: ${message.message}`));
+        else this.settle(message);
+      };
+      this.worker.on('message', onMessage);
+      this.worker.on('error', (error) => this.fail(error, reject));
+      this.worker.on('exit', (code) => this.fail(new Error(`environment exited (code ${code})`), reject));
+    });
   }
 
-  private load(spec: FunctionSpec): Promise<Handler> {
-    let handler = this.loaded.get(spec.id);
-    if (!handler) {
-      const url = pathToFileURL(resolve(ROOT, 'lambdas', `${spec.entry}.ts`)).href;
-      handler = import(url).then((m: { handler: Handler }) => m.handler);
-      this.loaded.set(spec.id, handler);
-    }
-    return handler;
+  private settle(message: WorkerMessage): void {
+    const pending = this.pending;
+    if (!pending || !('id' in message) || message.id !== pending.id) return;
+    this.pending = undefined;
+    if (message.type === 'result') pending.resolve(message.json === undefined ? undefined : JSON.parse(message.json));
+    else if (message.type === 'error') pending.reject(new FunctionError(message.name, message.message));
+  }
+
+  private fail(error: Error, rejectReady: (error: Error) => void): void {
+    this.dead = true;
+    rejectReady(error);
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.reject(error);
+  }
+
+  /** One invocation; past `timeoutMs` the environment is discarded, as Lambda does. */
+  invoke(event: unknown, context: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
+    const id = randomUUID();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending = undefined;
+        void this.terminate();
+        reject(new FunctionError('TimeoutError', `Task timed out after ${timeoutMs / 1000} seconds`));
+      }, timeoutMs);
+      const done = <T>(settle: (value: T) => void) => (value: T) => {
+        clearTimeout(timer);
+        settle(value);
+      };
+      this.pending = { id, resolve: done(resolve), reject: done(reject) };
+      this.worker.postMessage({ id, event, context, timeoutMs });
+    });
+  }
+
+  async terminate(): Promise<void> {
+    this.dead = true;
+    await this.worker.terminate();
+  }
+}
+
+interface FunctionPool {
+  readonly idle: Environment[];
+  readonly all: Set<Environment>;
+  /** Environments alive or starting: the cap counts a starting one at once. */
+  size: number;
+  readonly waiting: ((environment: Environment | undefined) => void)[];
+}
+
+export class LocalFunctions {
+  readonly counts: Record<string, number> = {};
+  private readonly listeners = new Set<(record: InvocationRecord) => void>();
+  private readonly pools = new Map<string, FunctionPool>();
+  private bundles?: Promise<Map<string, string>>;
+  /** What every environment gets as process.env; set by the runtime once its endpoints are known. */
+  environment?: Record<string, string>;
+  running = 0;
+  private stopped = false;
+
+  constructor(private readonly options: LocalFunctionsOptions) {}
+
+  spec(id: string): FunctionSpec {
+    const spec = (this.options.specs ?? FUNCTIONS).find((f) => f.id === id);
+    if (!spec) throw new Error(`no function ${id}`);
+    return spec;
   }
 
   onInvocation(listener: (record: InvocationRecord) => void): () => void {
@@ -48,30 +165,90 @@ export class LocalFunctions {
     return () => this.listeners.delete(listener);
   }
 
+  private pool(id: string): FunctionPool {
+    let pool = this.pools.get(id);
+    if (!pool) {
+      pool = { idle: [], all: new Set(), size: 0, waiting: [] };
+      this.pools.set(id, pool);
+    }
+    return pool;
+  }
+
+  /** An idle environment, a new one (cold start) while under the cap, or the next one released. */
+  private async acquire(spec: FunctionSpec): Promise<Environment> {
+    const pool = this.pool(spec.id);
+    for (let environment = pool.idle.pop(); environment; environment = pool.idle.pop()) {
+      if (!environment.dead) return environment;
+      // It ended while idle (a crash): its place is free.
+      pool.all.delete(environment);
+      pool.size--;
+    }
+    if (pool.size >= (this.options.maxEnvironments ?? 4)) {
+      const released = await new Promise<Environment | undefined>((resolve) => pool.waiting.push(resolve));
+      return released ?? this.acquire(spec);
+    }
+    if (this.stopped) throw new Error('the runtime has stopped');
+    const variables = this.environment;
+    if (!variables) throw new Error('the runtime has not configured its functions yet');
+    pool.size++;
+    let environment: Environment | undefined;
+    try {
+      // Every function is bundled in one esbuild run (or found in the cache), on the first invocation of any.
+      this.bundles ??= this.options.bundles?.() ?? cachedBundles(FUNCTIONS, { clockHook: true });
+      const bundle = (await this.bundles).get(spec.id) as string;
+      environment = new Environment(bundle, this.options.clockOffset, variables);
+      pool.all.add(environment);
+      await environment.ready;
+      return environment;
+    } catch (error) {
+      if (environment) pool.all.delete(environment);
+      pool.size--;
+      this.wakeNext(pool);
+      throw error;
+    }
+  }
+
+  private release(spec: FunctionSpec, environment: Environment): void {
+    const pool = this.pool(spec.id);
+    if (environment.dead) {
+      pool.all.delete(environment);
+      pool.size--;
+      this.wakeNext(pool);
+      return;
+    }
+    const next = pool.waiting.shift();
+    if (next) next(environment);
+    else pool.idle.push(environment);
+  }
+
+  /** A waiter gets no environment: it tries again (room for a new one was made). */
+  private wakeNext(pool: FunctionPool): void {
+    pool.waiting.shift()?.(undefined);
+  }
+
   async invoke(id: string, event: unknown): Promise<unknown> {
     const spec = this.spec(id);
-    const handler = await this.load(spec);
     const startedAt = performance.timeOrigin + performance.now();
-    const timeoutMs = (spec.timeoutSeconds ?? 10) * 1000;
-    const context = {
-      callbackWaitsForEmptyEventLoop: false,
-      functionName: `local-${spec.id}`,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:local-${spec.id}`,
-      memoryLimitInMB: String(spec.memoryMb ?? 256),
-      awsRequestId: randomUUID(),
-      logGroupName: `/aws/lambda/local-${spec.id}`,
-      logStreamName: 'local',
-      getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (performance.timeOrigin + performance.now() - startedAt)),
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    } satisfies Context;
     this.counts[id] = (this.counts[id] ?? 0) + 1;
     this.running++;
     let failed = false;
     try {
-      return await handler(event, context);
+      const environment = await this.acquire(spec);
+      try {
+        const context = {
+          callbackWaitsForEmptyEventLoop: false,
+          functionName: `local-${spec.id}`,
+          functionVersion: '$LATEST',
+          invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:local-${spec.id}`,
+          memoryLimitInMB: String(spec.memoryMb ?? 256),
+          awsRequestId: randomUUID(),
+          logGroupName: `/aws/lambda/local-${spec.id}`,
+          logStreamName: 'local',
+        };
+        return await environment.invoke(event, context, (spec.timeoutSeconds ?? 10) * 1000);
+      } finally {
+        this.release(spec, environment);
+      }
     } catch (error) {
       failed = true;
       throw error;
@@ -80,5 +257,16 @@ export class LocalFunctions {
       const record = { functionId: id, event, startedAt, endedAt: performance.timeOrigin + performance.now(), failed };
       for (const listener of this.listeners) listener(record);
     }
+  }
+
+  /** Ends every environment. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const environments = [...this.pools.values()].flatMap((pool) => {
+      for (const waiter of pool.waiting.splice(0)) waiter(undefined);
+      return [...pool.all];
+    });
+    await Promise.all(environments.map((environment) => environment.terminate()));
+    await this.bundles?.catch(() => undefined);
   }
 }

@@ -1,15 +1,15 @@
 /**
  * The whole layer on one machine: AWS-compatible local endpoints, and the same
  * handlers and AWS SDK clients as in AWS, pointed at them through the SDK's own
- * AWS_ENDPOINT_URL_<SERVICE> variables. Handlers load lazily (fast start); nothing
- * here imports aws-cdk-lib, shared/config or shared/clients.
+ * AWS_ENDPOINT_URL_<SERVICE> variables. Handlers run as deployed, bundled, in execution
+ * environments of their own (local/functions.ts), started on first use (fast start);
+ * nothing here imports aws-cdk-lib, shared/config or shared/clients.
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { resolve } from 'node:path';
-import { setClock } from '../shared/clock';
 import { FUNCTIONS } from '../shared/spec/functions';
 import { TABLES, type TableId } from '../shared/spec/tables';
 import { createHttpApi } from './apigw-http';
@@ -24,10 +24,6 @@ import { startLocalSinks, type LocalSinks } from './sinks';
 import { startLocalSqs, type LocalSqs } from './sqs';
 import { createTokenIssuer } from './tokens';
 
-/**
- * One runtime per process: handler modules, and the AWS clients they create at import,
- * outlive a runtime, so a second one in the same process would talk to the first's endpoints.
- */
 export interface RuntimeOptions {
   /** Default false: data on disk under dataDir survives restarts. */
   readonly memory?: boolean;
@@ -80,7 +76,7 @@ export interface Runtime {
   invocations(): Record<string, number>;
   /** Answers Invoke calls for `name` with a stand-in until the returned function is called (fault injection). */
   standIn(name: string, fn: (event: unknown) => Promise<unknown>): () => void;
-  /** Switches the stream poller's cadence (one runtime per process: handlers keep their clients). */
+  /** Switches the stream poller's cadence. */
   setCadence(cadence: Cadence): void;
   /**
    * Holds stream records back from the stream router until the returned function is called
@@ -95,6 +91,8 @@ export interface Runtime {
 }
 
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+/** Execution environments per function: a 2-core machine gains nothing from more. */
+const FUNCTION_ENVIRONMENTS = 4;
 const REGION = 'us-east-1';
 const AUDIENCE = 'realtime-layer';
 
@@ -104,7 +102,6 @@ const invokeName = (id: string) => id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toL
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const host = options.host ?? '127.0.0.1';
   const clock = createClock();
-  const restoreClock = setClock(clock.now);
   const log = options.logRequests ? (entry: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), ...entry })}\n`) : () => undefined;
   const dataDir = options.memory ? undefined : resolve(options.dataDir ?? '.local');
 
@@ -115,7 +112,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     startLocalSinks({ host, now: clock.now }),
   ]);
 
-  const functions = new LocalFunctions();
+  const functions = new LocalFunctions({ clockOffset: clock.offsetBuffer, maxEnvironments: FUNCTION_ENVIRONMENTS });
   const wsApi = new WebSocketApi({ functions, clock, log });
   const invokable = new Map(FUNCTIONS.filter((f) => f.trigger.kind === 'invoke').map((f) => [invokeName(f.id), (event: unknown) => functions.invoke(f.id, event)]));
   // Fault injection for tests: a function name answered by a stand-in (down, slow, garbage).
@@ -189,7 +186,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   s3Client.destroy();
 
   // Same code everywhere: the handlers read only configuration, and the SDK its own endpoint variables.
-  Object.assign(process.env, {
+  functions.environment = {
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
@@ -222,7 +219,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     JWT_JWKS_URI: `${issuer.issuer}/.well-known/jwks.json`,
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'realtime-layer-local',
-  });
+  };
 
   const streamRouter = FUNCTIONS.find((f) => f.trigger.kind === 'entries-stream');
   const fanoutFunction = FUNCTIONS.find((f) => f.trigger.kind === 'fanout-queue');
@@ -238,9 +235,19 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         log,
       }, options.cadence ?? 'instant')
     : undefined;
-  const queueSource = fanoutFunction
-    ? new QueueEventSource({ sqs: sqsClient, queueUrl: fanout, queueArn: 'arn:aws:sqs:us-east-1:000000000000:local-fanout', invoke: (event) => functions.invoke(fanoutFunction.id, event), log })
-    : undefined;
+  const queueSource =
+    fanoutFunction?.trigger.kind === 'fanout-queue'
+      ? new QueueEventSource({
+          sqs: sqsClient,
+          queueUrl: fanout,
+          queueArn: 'arn:aws:sqs:us-east-1:000000000000:local-fanout',
+          invoke: (event) => functions.invoke(fanoutFunction.id, event),
+          batchSize: fanoutFunction.trigger.batchSize,
+          // As many pollers as the function has local environments: more could only queue.
+          concurrency: Math.min(fanoutFunction.trigger.maxConcurrency, FUNCTION_ENVIRONMENTS),
+          log,
+        })
+      : undefined;
   streamSource?.start();
   queueSource?.start();
 
@@ -307,11 +314,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       await wsApi.close();
       await Promise.all([httpServer.close(), wsServer.close(), connectionsServer.close()]);
       await Promise.all([sqs.close(), s3.close(), sinks.close()]);
+      await functions.stop();
       await dynamodb.close();
       ddbClient.destroy();
       sqsClient.destroy();
       streamsClient.destroy();
-      restoreClock();
     },
   };
 }

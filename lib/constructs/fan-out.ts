@@ -11,6 +11,10 @@ export interface FanOutProps {
   readonly fanoutTimeout: Duration;
   /** Receives after which a delivery batch moves to the dead-letter queue. */
   readonly maxReceiveCount?: number;
+  /** Queue messages per fan-out invocation (default 1). */
+  readonly fanoutBatchSize?: number;
+  /** Fan-out invocations at most (default 50). */
+  readonly fanoutMaxConcurrency?: number;
 }
 
 export interface FanOutConsumers {
@@ -37,7 +41,11 @@ export class FanOut extends Construct {
   /** Descriptions (shard, sequence range) of stream batches the router gave up on. */
   readonly streamFailures: sqs.Queue;
 
-  constructor(scope: Construct, id: string, props: FanOutProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: FanOutProps,
+  ) {
     super(scope, id);
     const queueDefaults = { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED, retentionPeriod: Duration.days(14) };
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', queueDefaults);
@@ -69,6 +77,8 @@ export class FanOut extends Construct {
         onFailure: new SqsDlq(this.streamFailures),
       }),
     );
-    consumers.fanout.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 50 }));
+    consumers.fanout.addEventSource(
+      new SqsEventSource(this.queue, { batchSize: this.props.fanoutBatchSize ?? 1, reportBatchItemFailures: true, maxConcurrency: this.props.fanoutMaxConcurrency ?? 50 }),
+    );
   }
 }

@@ -18,8 +18,12 @@ export interface FanoutMessage {
   readonly deliveries: readonly Delivery[];
 }
 
-/** Posts one fan-out invocation makes per message: bounds its duration and a retry's duplicates. */
-export const MAX_POSTS_PER_MESSAGE = 500;
+/**
+ * Posts per message. Each message is one fan-out invocation (batch size 1), so a big
+ * audience is posted by many invocations side by side; this also bounds an invocation's
+ * duration and a retry's duplicates.
+ */
+export const MAX_POSTS_PER_MESSAGE = 100;
 /** SQS allows 256 KB per message and per batch; leave room for attributes. */
 export const MAX_MESSAGE_BYTES = 240 * 1024;
 const MAX_BATCH_BYTES = 256 * 1024;

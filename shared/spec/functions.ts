@@ -25,7 +25,13 @@ export type Trigger =
   | { readonly kind: 'ws'; readonly routeKey: string }
   | { readonly kind: 'ws-authorizer' }
   | { readonly kind: 'entries-stream' }
-  | { readonly kind: 'fanout-queue' }
+  | {
+      readonly kind: 'fanout-queue';
+      /** Messages per invocation. One: a big audience's messages are posted by invocations side by side, not one after another. */
+      readonly batchSize: number;
+      /** Invocations at most, across the whole stage. */
+      readonly maxConcurrency: number;
+    }
   | { readonly kind: 'invoke' };
 
 export interface FunctionSpec {
@@ -141,7 +147,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   {
     id: 'Fanout',
     entry: 'fanout',
-    trigger: { kind: 'fanout-queue' },
+    trigger: { kind: 'fanout-queue', batchSize: 1, maxConcurrency: 50 },
     grants: { tables: { connections: 'readwrite' }, connections: true },
     timeoutSeconds: 30,
   },

@@ -56,11 +56,13 @@ describe('FanOut: entries stream → stream router → fan-out queue → fan-out
     expect([send?.Action].flat()).toContain('sqs:SendMessage');
   });
 
-  it('feeds the fan-out function from the queue with partial batch responses', () => {
+  it('feeds the fan-out function from the queue one message per invocation, with partial batch responses and bounded concurrency', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: ids.fanout },
       EventSourceArn: { 'Fn::GetAtt': [ids.queue, 'Arn'] },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: 50 },
     });
   });
 
