@@ -9,6 +9,8 @@ export interface BenchReport {
   readonly cpus: number;
   readonly quick: boolean;
   readonly publishToDelta: { instant: LatencyResult; aws: LatencyResult; floor: LatencyResult; ratioP99: number };
+  /** Scenario 1 again at a rate the local fan-out keeps up with (instant cadence). */
+  readonly sustained?: { rate: number; ours: LatencyResult; floor: LatencyResult; ratioP99: number };
   readonly throughput: ThroughputResult[];
   readonly costs: OperationCost[];
   readonly fanout: FanoutCost[];
@@ -52,7 +54,19 @@ ${table(
 )}
 
 p99 ratio (ours instant / floor): ${f(r.publishToDelta.ratioP99, 2)}
+${
+  r.sustained
+    ? `
+At ${r.sustained.rate} posts/s, a rate this machine's fan-out keeps up with:
+${table(
+  ['path', 'sockets', 'posts', 'failed posts', 'delivered', 'missing', 'dupes', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
+  [latencyRow('ours, instant', r.sustained.ours), latencyRow('floor', r.sustained.floor)],
+)}
 
+p99 ratio (ours instant / floor): ${f(r.sustained.ratioP99, 2)}
+`
+    : ''
+}
 Where the time goes (instant cadence). Along the path, ms since the publish request started
 (stream wait = router started − publish answered; queue wait = fan-out started − router
 started; fan-out handler and @connections post = post received − fan-out started):
@@ -100,6 +114,7 @@ ${table(
 )}
 
 ## 6. Scale
-${r.scale.subscriptions} subscriptions (${r.scale.realSockets} real sockets): ${r.scale.delivered} delivered, last after ${f(r.scale.msToLastDelivery)} ms
+${r.scale.subscriptions} subscriptions (${r.scale.realSockets} real sockets): ${r.scale.delivered} delivered, last after ${f(r.scale.msToLastDelivery)} ms;
+the runtime spent ${f(r.scale.cpuMicrosPerDelivery, 0)} µs of CPU per delivery (${r.cpus} CPUs: at most ${f((r.cpus * 1e6) / r.scale.cpuMicrosPerDelivery, 0)} deliveries/s here)
 `;
 }

@@ -415,6 +415,8 @@ export interface ScaleResult {
   readonly realSockets: number;
   readonly delivered: number;
   readonly msToLastDelivery: number;
+  /** CPU the runtime's process (all its threads: endpoints and function environments) spent per delivery, publish to last post. */
+  readonly cpuMicrosPerDelivery: number;
 }
 
 /** One post delivered to `total` subscriptions, `real` of them live sockets: time until the last delivery. */
@@ -432,10 +434,12 @@ export async function scaleDelivery(rt: Runtime, total: number, real: number): P
     await addVirtualSubscribers(rt, stream, total - ready.connected);
     await rt.idle(300_000);
     const postedBefore = rt.connections.posted();
+    const cpuBefore = process.cpuUsage();
     const start = wallMs();
     const post = await publish(client, admin, channel.id, 'to everyone');
     while (rt.connections.posted() - postedBefore < total && wallMs() - start < 60_000) await sleep(2);
     const lastPost = wallMs();
+    const cpu = process.cpuUsage(cpuBefore);
     await rt.idle(300_000);
     const { receipts } = await harness.collect();
     const socketTimes = receipts.filter(([seq]) => seq === post.seq).map(([, t]) => t);
@@ -445,6 +449,7 @@ export async function scaleDelivery(rt: Runtime, total: number, real: number): P
       realSockets: ready.connected,
       delivered: rt.connections.posted() - postedBefore,
       msToLastDelivery: last - start,
+      cpuMicrosPerDelivery: (cpu.user + cpu.system) / Math.max(1, rt.connections.posted() - postedBefore),
     };
   } finally {
     await harness.close();

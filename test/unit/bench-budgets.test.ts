@@ -24,7 +24,7 @@ function report(overrides: Partial<BenchReport> = {}): BenchReport {
     ],
     gap: { posts: 100, readablePosts: 60, withGap: { pages: 2, emptyPages: 0, maxQueriesPerPage: 1, meanQueriesPerPage: 1 }, withoutGap: { pages: 1, emptyPages: 0, maxQueriesPerPage: 1, meanQueriesPerPage: 1 } },
     coldStarts: [{ function: 'PostsPublish', bundleBytes: 100 * 1024, importMsMedian: 50 }],
-    scale: { subscriptions: 1000, realSockets: 100, delivered: 1000, msToLastDelivery: 900 },
+    scale: { subscriptions: 1000, realSockets: 100, delivered: 1000, msToLastDelivery: 900, cpuMicrosPerDelivery: 400 },
     ...overrides,
   };
 }
@@ -54,7 +54,7 @@ describe('bench budgets', () => {
 
   it('names a bundle over 250 KB, a slow import and a slow scale delivery', () => {
     const misses = budgetMisses(
-      report({ coldStarts: [{ function: 'Fat', bundleBytes: 300 * 1024, importMsMedian: 150 }], scale: { subscriptions: 1000, realSockets: 10, delivered: 1000, msToLastDelivery: 2500 } }),
+      report({ coldStarts: [{ function: 'Fat', bundleBytes: 300 * 1024, importMsMedian: 150 }], scale: { subscriptions: 1000, realSockets: 10, delivered: 1000, msToLastDelivery: 2500, cpuMicrosPerDelivery: 400 } }),
     );
     expect(misses).toEqual(['Fat: bundle 300 KB (budget 250)', 'Fat: import 150 ms (budget 100)', 'scale: last delivery after 2500 ms (budget 2000)']);
   });
