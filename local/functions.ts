@@ -34,8 +34,8 @@ export interface LocalFunctionsOptions {
 
 /** Raised in the caller when an invocation fails; `name` and `message` are the handler's. */
 export class FunctionError extends Error {
-  constructor(name: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(name: string, message: string) {
+    super(message);
     this.name = name;
   }
 }
@@ -194,7 +194,7 @@ export class LocalFunctions {
     let environment: Environment | undefined;
     try {
       // Every function is bundled in one esbuild run (or found in the cache), on the first invocation of any.
-      this.bundles ??= this.options.bundles?.() ?? cachedBundles(FUNCTIONS, { clockHook: true });
+      this.bundles ??= this.options.bundles?.() ?? cachedBundles(this.options.specs ?? FUNCTIONS, { clockHook: true });
       const bundle = (await this.bundles).get(spec.id) as string;
       environment = new Environment(bundle, this.options.clockOffset, variables);
       pool.all.add(environment);
