@@ -1,6 +1,6 @@
 /** WebSocket route `unsubscribe`: `{action: "unsubscribe", stream}` → `unsubscribed`. */
 import { z } from 'zod';
-import { unsubscribe } from '../../shared/delivery/subscribe';
+import { unsubscribe } from '../../shared/delivery/unsubscribe';
 import { wsRoute } from '../../shared/ws/handler';
 
 export const handler = wsRoute(

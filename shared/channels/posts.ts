@@ -1,17 +1,15 @@
 /**
  * Broadcast channel posts: publish (idempotent, one transaction with the counter),
- * edit and tombstone (channel admins only), and the id → position lookup.
+ * edit and tombstone (channel admins only).
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal';
-import { ddb } from '../clients/dynamodb';
-import { config } from '../config';
 import { AccessDeniedError, ConflictError, NotFoundError } from '../errors';
 import { resolveAttachments } from '../media/attachments';
-import { appendEntry, changeEntry, entryPointerKey, type ChangeInput, type EntryPointer } from '../streams/allocator';
-import { streamName, toPost, type EntryItem, type Post } from '../streams/entry';
+import { appendEntry, changeEntry, type ChangeInput } from '../streams/allocator';
+import { channelStream, toPost, type Post } from '../streams/entry';
+import { getEntryById } from '../streams/reading';
 import { idempotencyPk, payloadHash, runIdempotent } from '../streams/idempotency';
 import { ulidSchema } from '../validation';
 import { channelKey, getChannelHead, isChannelAdmin, type ChannelHead } from './channels';
@@ -33,10 +31,6 @@ export const attachmentIdsSchema = z
 
 /** The idempotency route name of publishing (part of the key's scope). */
 export const PUBLISH_ROUTE = 'POST /v1/channels/{channel_id}/posts';
-
-export function channelStream(channelId: string): string {
-  return streamName({ kind: 'channel', id: channelId });
-}
 
 export interface PublishInput {
   readonly channelId: string;
@@ -100,17 +94,6 @@ export async function publishPost(principal: Principal, input: PublishInput): Pr
     return stored;
   });
   return { status: response.status, body: response.body as { post: Post }, replayed };
-}
-
-/** The entry an id points to in `stream`; undefined when there is none (or it lives in another stream). */
-export async function getEntryById(stream: string, id: string): Promise<EntryItem | undefined> {
-  const { Item } = await ddb.send(new GetCommand({ TableName: config.TABLE_CATALOG, Key: entryPointerKey(id), ConsistentRead: true }));
-  const pointer = Item as EntryPointer | undefined;
-  if (!pointer || pointer.stream !== stream) return undefined;
-  const { Item: entry } = await ddb.send(
-    new GetCommand({ TableName: config.TABLE_ENTRIES, Key: { stream, seq: pointer.seq }, ConsistentRead: true }),
-  );
-  return entry as EntryItem | undefined;
 }
 
 /** Applies `change` to one post of a channel the principal administers (404 for a post of another channel). */

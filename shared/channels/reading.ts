@@ -10,10 +10,9 @@ import { channelAccessFor } from '../access/channel-access';
 import type { Principal } from '../auth/principal';
 import { AccessDeniedError, NotFoundError } from '../errors';
 import { changesAfter } from '../streams/changes';
-import { toPost, type Post } from '../streams/entry';
-import { pageEntries, type PageRequest } from '../streams/reading';
+import { channelStream, toPost, type Post } from '../streams/entry';
+import { getEntryById, pageEntries, type PageRequest } from '../streams/reading';
 import { getChannelHead, type ChannelHead } from './channels';
-import { channelStream, getEntryById } from './posts';
 
 export interface PostsPage {
   readonly posts: Post[];

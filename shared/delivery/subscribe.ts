@@ -11,9 +11,10 @@ import { getChannelHead } from '../channels/channels';
 import { putSubscription, removeSubscription } from '../connections/store';
 import { AccessDeniedError, InvalidRequestError } from '../errors';
 import { changesAfter } from '../streams/changes';
-import { parseStreamName, type StreamRef } from '../streams/entry';
+import type { StreamRef } from '../streams/entry';
 import { deltaFrame, resetFrame } from './frames';
 import { postFrame } from './post';
+import { requireStream } from './unsubscribe';
 
 /** Catch-up deltas sent on subscribe; beyond them, one reset tells the client to sync over HTTP. */
 export const MAX_CATCH_UP = 500;
@@ -24,11 +25,6 @@ export interface SubscribedFrame {
   readonly head_seq: number;
   readonly head_change_seq: number;
   readonly live: boolean;
-}
-
-export interface UnsubscribedFrame {
-  readonly type: 'unsubscribed';
-  readonly stream: string;
 }
 
 interface StreamAccess {
@@ -44,12 +40,6 @@ async function accessTo(principal: Principal, ref: StreamRef): Promise<StreamAcc
   const decision = await channelAccessFor(principal, channel);
   if (decision.mode === 'DENY') throw new AccessDeniedError('You may not read this stream.');
   return { decision, head_seq: channel.head_seq, head_change_seq: channel.head_change_seq };
-}
-
-export function requireStream(stream: string): StreamRef {
-  const ref = parseStreamName(stream);
-  if (!ref) throw new InvalidRequestError('stream must be channel:<id>, topic:<id> or conversation:<id>.');
-  return ref;
 }
 
 /**
@@ -96,10 +86,4 @@ export async function subscribe(
     if (has_more) await postFrame(connectionId, resetFrame(stream, { head_seq: headSeq, head_change_seq: headChangeSeq }));
   }
   return { type: 'subscribed', stream, head_seq: headSeq, head_change_seq: headChangeSeq, live };
-}
-
-export async function unsubscribe(connectionId: string, stream: string): Promise<UnsubscribedFrame> {
-  requireStream(stream);
-  await removeSubscription(stream, connectionId);
-  return { type: 'unsubscribed', stream };
 }

@@ -41,6 +41,10 @@ export function streamName(ref: StreamRef): string {
   return `${ref.kind}:${ref.id}`;
 }
 
+export function channelStream(channelId: string): string {
+  return streamName({ kind: 'channel', id: channelId });
+}
+
 /** Parses `channel:<ulid>` etc.; undefined when the name is not a stream. */
 export function parseStreamName(name: string): StreamRef | undefined {
   const match = STREAM_NAME.exec(name);

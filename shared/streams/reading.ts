@@ -4,13 +4,14 @@
  * is ONE strongly consistent Query `seq BETWEEN from AND to`. Seqs are gapless, so a
  * range's size is known without reading: hidden ranges are skipped for free, a page is
  * short only at a range's end, never empty while readable entries remain, and has_more
- * is exact.
+ * is exact. Also the id → entry lookup (through the id pointer).
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { ReadWindow } from '../access/decision';
 import { ddb } from '../clients/dynamodb';
 import { config } from '../config';
+import { entryPointerKey, type EntryPointer } from './allocator';
 import type { EntryItem } from './entry';
 import { seqRangesFor, type SeqRange, type StreamHead } from './windows';
 
@@ -132,4 +133,15 @@ export async function pageEntries(
   const entries = await queryPlan(stream, plan);
   const last = entries.at(-1)?.seq ?? (plan.ascending ? plan.to : plan.from);
   return { entries, has_more: hasMoreBeyond(ranges, plan.ascending, last) };
+}
+
+/** The entry an id points to in `stream`; undefined when there is none (or it lives in another stream). */
+export async function getEntryById(stream: string, id: string): Promise<EntryItem | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: config.TABLE_CATALOG, Key: entryPointerKey(id), ConsistentRead: true }));
+  const pointer = Item as EntryPointer | undefined;
+  if (!pointer || pointer.stream !== stream) return undefined;
+  const { Item: entry } = await ddb.send(
+    new GetCommand({ TableName: config.TABLE_ENTRIES, Key: { stream, seq: pointer.seq }, ConsistentRead: true }),
+  );
+  return entry as EntryItem | undefined;
 }
