@@ -1,6 +1,6 @@
 /** DELETE /v1/channels/{channel_id}/posts/{post_id}: turn a post into a tombstone (channel admins). */
 import { z } from 'zod';
-import { deletePost } from '../../shared/channels/posts';
+import { deletePost } from '../../shared/channels/post-changes';
 import { ulidSchema } from '../../shared/validation';
 import { httpRoute } from '../../shared/http/handler';
 

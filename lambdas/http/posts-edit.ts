@@ -1,6 +1,7 @@
 /** PATCH /v1/channels/{channel_id}/posts/{post_id}: replace a post's text (channel admins). */
 import { z } from 'zod';
-import { editPost, postBodyTextSchema } from '../../shared/channels/posts';
+import { editPost } from '../../shared/channels/post-changes';
+import { postBodyTextSchema } from '../../shared/channels/post-input';
 import { ulidSchema } from '../../shared/validation';
 import { httpRoute } from '../../shared/http/handler';
 

@@ -1,6 +1,7 @@
 /** POST /v1/channels/{channel_id}/posts: publish a post (channel admins; Idempotency-Key required). */
 import { z } from 'zod';
-import { attachmentIdsSchema, postBodyTextSchema, publishPost } from '../../shared/channels/posts';
+import { attachmentIdsSchema, postBodyTextSchema } from '../../shared/channels/post-input';
+import { publishPost } from '../../shared/channels/posts';
 import { ulidSchema } from '../../shared/validation';
 import { httpRoute } from '../../shared/http/handler';
 import { REPLAYED_HEADER, requireIdempotencyKey } from '../../shared/streams/idempotency';
