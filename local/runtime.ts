@@ -91,7 +91,7 @@ export interface Runtime {
 }
 
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-/** Execution environments per function: a 2-core machine gains nothing from more. */
+/** Execution environments per function: enough for invocations to overlap, few enough for a laptop's memory. */
 const FUNCTION_ENVIRONMENTS = 4;
 const REGION = 'us-east-1';
 const AUDIENCE = 'realtime-layer';
