@@ -141,9 +141,9 @@ export async function publishToDelta(rt: Runtime, sockets: number, rate: number,
       for (const seq of seqs) if (!((at.get(seq) ?? Infinity) <= t)) at.set(seq, t);
     };
     const stopInvocations = rt.onInvocation((r) => {
-      (durations[r.functionId] ??= []).push(r.endedAt - r.startedAt);
-      if (r.functionId === 'StreamRouter') firstAt(routerStarted, seqsInStreamEvent(r.event, stream), r.startedAt);
-      if (r.functionId === 'Fanout') firstAt(fanoutStarted, seqsInFanoutEvent(r.event, stream), r.startedAt);
+      (durations[r.functionId] ??= []).push(r.endedAt - r.handlerStartedAt);
+      if (r.functionId === 'StreamRouter') firstAt(routerStarted, seqsInStreamEvent(r.event, stream), r.handlerStartedAt);
+      if (r.functionId === 'Fanout') firstAt(fanoutStarted, seqsInFanoutEvent(r.event, stream), r.handlerStartedAt);
     });
     const transactions: number[] = [];
     const stopRequests = rt.dynamodb.onRequest((q) => q.operation === 'TransactWriteItems' && transactions.push(q.ms));

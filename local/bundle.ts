@@ -50,8 +50,9 @@ export async function bundleFunctions(functions: readonly FunctionSpec[], outDir
 }
 
 /** Every file a bundle is made of, by content: handlers, shared code, the lock file, tsconfig, the bundling itself. */
-function sourcesKey(options: BundleOptions): string {
-  const hash = createHash('sha256').update(JSON.stringify({ esbuildVersion, options })).update(readFileSync(resolve(ROOT, 'package-lock.json')))
+function sourcesKey(functions: readonly FunctionSpec[], options: BundleOptions): string {
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ esbuildVersion, options, functions: functions.map((fn) => [fn.id, fn.entry]) })).update(readFileSync(resolve(ROOT, 'package-lock.json')))
     .update(readFileSync(resolve(ROOT, 'tsconfig.json')));
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -83,11 +84,13 @@ function pruneCache(keep: string): void {
  * content: unchanged code starts without bundling again (every test file starts a runtime).
  */
 export async function cachedBundles(functions: readonly FunctionSpec[], options: BundleOptions = {}): Promise<Map<string, string>> {
-  const dir = join(CACHE, sourcesKey(options));
+  const dir = join(CACHE, sourcesKey(functions, options));
   const files = () => new Map(functions.map((fn) => [fn.id, join(dir, `${fn.id}.mjs`)]));
-  if (existsSync(dir)) {
+  try {
     utimesSync(dir, new Date(), new Date());
     return files();
+  } catch {
+    // Not built yet (or pruned just now): build it.
   }
   // Built aside and renamed into place: processes starting together never see half a cache.
   const building = `${dir}.${randomUUID()}`;

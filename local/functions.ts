@@ -1,7 +1,8 @@
 /**
  * Lambda as the local runtime runs it. Every function is bundled as CDK deploys it
  * (local/bundle.ts) and runs in execution environments of its own: worker threads with
- * the function's environment variables and module scope, a cold start on first use,
+ * the layer's configuration as environment variables, their own module scope, a cold
+ * start on first use (init limited to 10 s),
  * one invocation at a time each, another environment when invocations overlap (up to
  * a cap, then they queue), and an environment discarded when its invocation times out
  * or crashes. Functions run in parallel across cores, as Lambda runs them side by side.
@@ -14,9 +15,12 @@ import { cachedBundles } from './bundle';
 
 export interface InvocationRecord {
   readonly functionId: string;
-  /** The event as the handler received it (not a copy: observers must not change it). */
+  /** The event the handler was given (the handler itself receives a structured clone). */
   readonly event: unknown;
+  /** When the invocation was asked for (waits for an environment and cold starts included). */
   readonly startedAt: number;
+  /** When the handler itself started (an environment was ready). */
+  readonly handlerStartedAt: number;
   readonly endedAt: number;
   readonly failed: boolean;
 }
@@ -39,6 +43,8 @@ export class FunctionError extends Error {
     this.name = name;
   }
 }
+
+const INIT_TIMEOUT_MS = 10_000;
 
 type WorkerMessage =
   | { type: 'ready' }
@@ -82,7 +88,20 @@ class Environment {
       execArgv: ['--enable-source-maps'],
     });
     this.worker.unref();
-    this.ready = new Promise((resolve, reject) => {
+    this.ready = new Promise((resolveReady, rejectReady) => {
+      // Lambda gives an environment's init 10 s.
+      const initTimer = setTimeout(() => {
+        void this.terminate();
+        rejectReady(new FunctionError('TimeoutError', `init timed out after ${INIT_TIMEOUT_MS / 1000} seconds`));
+      }, INIT_TIMEOUT_MS);
+      const resolve = () => {
+        clearTimeout(initTimer);
+        resolveReady();
+      };
+      const reject = (error: Error) => {
+        clearTimeout(initTimer);
+        rejectReady(error);
+      };
       const onMessage = (message: WorkerMessage) => {
         if (message.type === 'ready') resolve();
         else if (message.type === 'init-error') reject(new FunctionError(message.name, `init failed: ${message.message}`));
@@ -115,6 +134,7 @@ class Environment {
     const id = randomUUID();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
+        if (this.pending?.id !== id) return;
         this.pending = undefined;
         void this.terminate();
         reject(new FunctionError('TimeoutError', `Task timed out after ${timeoutMs / 1000} seconds`));
@@ -124,7 +144,12 @@ class Environment {
         settle(value);
       };
       this.pending = { id, resolve: done(resolve), reject: done(reject) };
-      this.worker.postMessage({ id, event, context, timeoutMs });
+      try {
+        this.worker.postMessage({ id, event, context, timeoutMs });
+      } catch (error) {
+        this.pending = undefined;
+        done(reject)(error as Error);
+      }
     });
   }
 
@@ -176,6 +201,7 @@ export class LocalFunctions {
 
   /** An idle environment, a new one (cold start) while under the cap, or the next one released. */
   private async acquire(spec: FunctionSpec): Promise<Environment> {
+    if (this.stopped) throw new Error('the runtime has stopped');
     const pool = this.pool(spec.id);
     for (let environment = pool.idle.pop(); environment; environment = pool.idle.pop()) {
       if (!environment.dead) return environment;
@@ -196,12 +222,17 @@ export class LocalFunctions {
       // Every function is bundled in one esbuild run (or found in the cache), on the first invocation of any.
       this.bundles ??= this.options.bundles?.() ?? cachedBundles(this.options.specs ?? FUNCTIONS, { clockHook: true });
       const bundle = (await this.bundles).get(spec.id) as string;
+      if (this.stopped) throw new Error('the runtime has stopped');
       environment = new Environment(bundle, this.options.clockOffset, variables);
       pool.all.add(environment);
       await environment.ready;
+      if (this.stopped) throw new Error('the runtime has stopped');
       return environment;
     } catch (error) {
-      if (environment) pool.all.delete(environment);
+      if (environment) {
+        pool.all.delete(environment);
+        void environment.terminate();
+      }
       pool.size--;
       this.wakeNext(pool);
       throw error;
@@ -232,8 +263,10 @@ export class LocalFunctions {
     this.counts[id] = (this.counts[id] ?? 0) + 1;
     this.running++;
     let failed = false;
+    let handlerStartedAt = startedAt;
     try {
       const environment = await this.acquire(spec);
+      handlerStartedAt = performance.timeOrigin + performance.now();
       try {
         const context = {
           callbackWaitsForEmptyEventLoop: false,
@@ -254,7 +287,7 @@ export class LocalFunctions {
       throw error;
     } finally {
       this.running--;
-      const record = { functionId: id, event, startedAt, endedAt: performance.timeOrigin + performance.now(), failed };
+      const record = { functionId: id, event, startedAt, handlerStartedAt, endedAt: performance.timeOrigin + performance.now(), failed };
       for (const listener of this.listeners) listener(record);
     }
   }

@@ -20,6 +20,7 @@ export async function handler(event, context) {
 `;
 
 const SPEC: FunctionSpec = { id: 'Probe', entry: 'probe', trigger: { kind: 'invoke' }, grants: {}, timeoutSeconds: 1 };
+const BROKEN: FunctionSpec = { id: 'Broken', entry: 'broken', trigger: { kind: 'invoke' }, grants: {}, timeoutSeconds: 1 };
 
 interface ProbeResult {
   greeting: string;
@@ -37,9 +38,15 @@ let functions: LocalFunctions;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'functions-test-'));
   writeFileSync(join(dir, 'probe.mjs'), PROBE);
+  writeFileSync(join(dir, 'broken.mjs'), "setInterval(() => undefined, 1000);\nthrow new RangeError('bad config');\n");
   const clockOffset = new SharedArrayBuffer(8);
   offset = new Float64Array(clockOffset);
-  functions = new LocalFunctions({ clockOffset, maxEnvironments: 2, specs: [SPEC], bundles: async () => new Map([['Probe', join(dir, 'probe.mjs')]]) });
+  functions = new LocalFunctions({ clockOffset, maxEnvironments: 2, specs: [SPEC, BROKEN],
+    bundles: async () => new Map([
+      ['Probe', join(dir, 'probe.mjs')],
+      ['Broken', join(dir, 'broken.mjs')],
+    ]),
+  });
   functions.environment = { GREETING: 'hello from the environment' };
 });
 
@@ -91,6 +98,13 @@ describe('local Lambda execution environments', () => {
     expect(results.map((r) => r.invocations)).toContain(1);
   });
 
+  it('fail an invocation whose environment cannot start, and start a fresh one for the next', async () => {
+    for (let i = 0; i < 2; i++) {
+      await expect(functions.invoke('Broken', {})).rejects.toMatchObject({ name: 'RangeError', message: 'init failed: bad config' });
+    }
+    await expect(invoke()).resolves.toMatchObject({ greeting: 'hello from the environment' });
+  });
+
   it('count invocations and report each to observers with its event and outcome', async () => {
     const seen: { event: unknown; failed: boolean }[] = [];
     const stop = functions.onInvocation((record) => seen.push({ event: record.event, failed: record.failed }));
@@ -103,5 +117,10 @@ describe('local Lambda execution environments', () => {
       { event: { n: 1 }, failed: false },
       { event: { fail: true }, failed: true },
     ]);
+  });
+
+  it('refuse invocations once stopped', async () => {
+    await functions.stop();
+    await expect(invoke()).rejects.toThrow('the runtime has stopped');
   });
 });
