@@ -57,11 +57,12 @@ export class RealtimeLayerStack extends Stack {
     const push = new Push(this, 'Push', { topicName: `${prefix}-push` });
     const events = new Events(this, 'Events', { busName: `${prefix}-events` });
     const fanoutSpec = specOf('fanout-queue');
-    const fanoutTrigger = fanoutSpec.trigger.kind === 'fanout-queue' ? fanoutSpec.trigger : undefined;
+    if (fanoutSpec.trigger.kind !== 'fanout-queue') throw new Error('the fan-out function must be triggered by the fan-out queue');
+    const fanoutTrigger = fanoutSpec.trigger;
     const fanOut = new FanOut(this, 'FanOut', {
       fanoutTimeout: fanoutSpec.timeoutSeconds ? Duration.seconds(fanoutSpec.timeoutSeconds) : DEFAULT_TIMEOUT,
-      fanoutBatchSize: fanoutTrigger?.batchSize,
-      fanoutMaxConcurrency: fanoutTrigger?.maxConcurrency,
+      fanoutBatchSize: fanoutTrigger.batchSize,
+      fanoutMaxConcurrency: fanoutTrigger.maxConcurrency,
     });
 
     // A name, not an ARN reference: the default provider reads this variable too, and

@@ -10,7 +10,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { FUNCTIONS } from '../shared/spec/functions';
-import type { RuntimeClock } from './clock';
+import { wallMs, type RuntimeClock } from './clock';
 import type { LocalFunctions } from './functions';
 import { readBody, sendJson } from './http-util';
 
@@ -46,8 +46,6 @@ export interface TimedPost {
   /** When the socket had written the frame. */
   readonly writtenAt: number;
 }
-
-const wallMs = () => performance.timeOrigin + performance.now();
 
 /** API Gateway's connection ids look like base64 of 12 bytes ending in '='. */
 const newConnectionId = () => `${randomBytes(12).toString('base64').replace(/[+/]/g, 'A').slice(0, 15)}=`;

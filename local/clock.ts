@@ -1,3 +1,8 @@
+/** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes on one machine. */
+export function wallMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 /** The runtime's clock: real time plus an offset tests and tools can advance. */
 export interface RuntimeClock {
   now(): number;

@@ -11,10 +11,10 @@ export interface FanOutProps {
   readonly fanoutTimeout: Duration;
   /** Receives after which a delivery batch moves to the dead-letter queue. */
   readonly maxReceiveCount?: number;
-  /** Queue messages per fan-out invocation (default 1). */
-  readonly fanoutBatchSize?: number;
-  /** Fan-out invocations at most (default 50). */
-  readonly fanoutMaxConcurrency?: number;
+  /** Queue messages per fan-out invocation (shared/spec/functions.ts). */
+  readonly fanoutBatchSize: number;
+  /** Fan-out invocations at most (shared/spec/functions.ts). */
+  readonly fanoutMaxConcurrency: number;
 }
 
 export interface FanOutConsumers {
@@ -78,7 +78,7 @@ export class FanOut extends Construct {
       }),
     );
     consumers.fanout.addEventSource(
-      new SqsEventSource(this.queue, { batchSize: this.props.fanoutBatchSize ?? 1, reportBatchItemFailures: true, maxConcurrency: this.props.fanoutMaxConcurrency ?? 50 }),
+      new SqsEventSource(this.queue, { batchSize: this.props.fanoutBatchSize, reportBatchItemFailures: true, maxConcurrency: this.props.fanoutMaxConcurrency }),
     );
   }
 }

@@ -17,7 +17,7 @@ describe('FanOut: entries stream → stream router → fan-out queue → fan-out
     const tables = new Tables(stack, 'Tables', { namePrefix: 'rtl-test', retain: false });
     const router = stubFunction(stack, 'StreamRouter');
     const fanout = stubFunction(stack, 'Fanout');
-    const fanOut = new FanOut(stack, 'FanOut', { fanoutTimeout: Duration.seconds(30) });
+    const fanOut = new FanOut(stack, 'FanOut', { fanoutTimeout: Duration.seconds(30), fanoutBatchSize: 1, fanoutMaxConcurrency: 50 });
     fanOut.connect({ entries: tables.byId.entries, streamRouter: router, fanout });
     template = Template.fromStack(stack);
     ids = {
