@@ -43,6 +43,8 @@ export async function bundleFunctions(functions: readonly FunctionSpec[], outDir
     sourcesContent: BUNDLING.sourcesContent,
     mainFields: [...BUNDLING.mainFields],
     external: [...BUNDLING.externalModules],
+    alias: { ...BUNDLING.alias },
+    absWorkingDir: ROOT,
     banner: { js: BUNDLING.banner },
     logLevel: 'silent',
   });

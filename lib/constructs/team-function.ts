@@ -71,6 +71,7 @@ export class TeamFunction extends NodejsFunction {
         externalModules: [...BUNDLING.externalModules],
         mainFields: [...BUNDLING.mainFields],
         banner: BUNDLING.banner,
+        esbuildArgs: { '--alias': Object.entries(BUNDLING.alias).map(([from, to]) => `${from}=${to}`) },
       },
     });
     NagSuppressions.addResourceSuppressions(this, [

@@ -21,6 +21,12 @@ export const BUNDLING = {
    * (`npm run bench`, scenario 5).
    */
   externalModules: [],
+  /**
+   * The SDK's default credential chain gives way to the two sources Lambda uses
+   * (shared/clients/lambda-credentials.ts). Paths are relative to the project root, where
+   * both CDK and the local runtime run esbuild.
+   */
+  alias: { '@aws-sdk/credential-provider-node': './shared/clients/lambda-credentials.ts' },
   /** ES builds first: esbuild tree-shakes them; the SDK's CommonJS builds it cannot. */
   mainFields: ['module', 'main'],
   /** ESM bundles still meet CommonJS dependencies that call require(). */

@@ -90,6 +90,10 @@ describe('TeamFunction bundling', () => {
     const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
     expect(code.startsWith(BUNDLING.banner)).toBe(true);
     expect(code).toMatch(/export\s*\{[^}]*handler/);
+    // Lambda's two credential sources stand in for the SDK's default chain and the clients it calls.
+    const sources: string[] = JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')).sources;
+    expect(sources.some((source) => source.endsWith('shared/clients/lambda-credentials.ts'))).toBe(true);
+    expect(sources.filter((source) => /credential-provider-(node|ini|sso|process|web-identity)|nested-clients/.test(source))).toEqual([]);
     // The AWS SDK is bundled: copied where no node_modules can be found, the handler still imports.
     const alone = mkdtempSync(join(tmpdir(), 'bundle-alone-'));
     try {
