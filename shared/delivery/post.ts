@@ -20,15 +20,27 @@ export function isGone(error: unknown): boolean {
   );
 }
 
-/** Posts one frame; 'gone' when the connection no longer exists. Other failures throw. */
-export async function postFrame(connectionId: string, frame: DeliveryFrame): Promise<PostOutcome> {
+const utf8 = new TextEncoder();
+
+/** A frame as the bytes posted: a frame that goes to many connections is encoded once. */
+export function encodeFrame(frame: DeliveryFrame): Uint8Array {
+  return utf8.encode(JSON.stringify(frame));
+}
+
+/** Posts one encoded frame; 'gone' when the connection no longer exists. Other failures throw. */
+async function postData(connectionId: string, data: Uint8Array): Promise<PostOutcome> {
   try {
-    await connectionsApi.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify(frame) }));
+    await connectionsApi.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
     return 'sent';
   } catch (error) {
     if (isGone(error)) return 'gone';
     throw error;
   }
+}
+
+/** Posts one frame; 'gone' when the connection no longer exists. Other failures throw. */
+export function postFrame(connectionId: string, frame: DeliveryFrame): Promise<PostOutcome> {
+  return postData(connectionId, encodeFrame(frame));
 }
 
 export interface FanoutOutcome {
@@ -41,8 +53,11 @@ export interface FanoutOutcome {
 
 /** Posts every frame of a message to each of its connections, `POST_CONCURRENCY` at a time. */
 export async function postMessage(message: FanoutMessage): Promise<FanoutOutcome> {
-  const posts = message.deliveries.flatMap((d) => d.connection_ids.map((connectionId) => ({ connectionId, frame: d.frame })));
-  const results = await settleWithLimit(posts, POST_CONCURRENCY, (p) => postFrame(p.connectionId, p.frame));
+  const posts = message.deliveries.flatMap((d) => {
+    const data = encodeFrame(d.frame);
+    return d.connection_ids.map((connectionId) => ({ connectionId, data }));
+  });
+  const results = await settleWithLimit(posts, POST_CONCURRENCY, (p) => postData(p.connectionId, p.data));
   const gone = new Set<string>();
   const failures: unknown[] = [];
   let sent = 0;

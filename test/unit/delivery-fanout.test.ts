@@ -30,7 +30,7 @@ function record(messageId: string, message: FanoutMessage | string): SQSRecord {
   };
 }
 
-const posted = () => api.commandCalls(PostToConnectionCommand).map((c) => [c.args[0].input.ConnectionId, JSON.parse(String(c.args[0].input.Data))]);
+const posted = () => api.commandCalls(PostToConnectionCommand).map((c) => [c.args[0].input.ConnectionId, JSON.parse(Buffer.from(c.args[0].input.Data as Uint8Array).toString())]);
 
 beforeEach(() => {
   api.reset();

@@ -76,7 +76,7 @@ function entry(changeSeq: number, createdAt = '2026-02-10T00:00:00.000Z'): Entry
   };
 }
 
-const posted = () => api.commandCalls(PostToConnectionCommand).map((c) => JSON.parse(String(c.args[0].input.Data)) as Record<string, unknown>);
+const posted = () => api.commandCalls(PostToConnectionCommand).map((c) => JSON.parse(Buffer.from(c.args[0].input.Data as Uint8Array).toString()) as Record<string, unknown>);
 
 beforeEach(() => {
   ddbMock.reset();
