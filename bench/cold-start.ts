@@ -24,7 +24,7 @@ const HANDLER_ENV: Record<string, string> = {
   AWS_SECRET_ACCESS_KEY: 'bench',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   // The SDK warns about Node 20 (this machine); Lambda runs Node 22, where it stays silent.
-  NODE_NO_WARNINGS: '1',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   TABLE_CATALOG: 'b-catalog',
   TABLE_ENTRIES: 'b-entries',
   TABLE_CONNECTIONS: 'b-connections',

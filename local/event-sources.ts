@@ -61,6 +61,8 @@ export class StreamEventSource {
   busy = false;
   /** Records read while paused wait here, in order, as with a disabled event source mapping. */
   paused = false;
+  /** How many records read are being held back by the pause. */
+  held = 0;
 
   constructor(
     private readonly options: StreamSourceOptions,
@@ -98,7 +100,9 @@ export class StreamEventSource {
         await sleep(idleMs());
         continue;
       }
+      this.held = records.length;
       while (this.paused && !this.stopped) await sleep(5);
+      this.held = 0;
       this.busy = true;
       try {
         await this.deliver(records, streamArn, shardId ?? '');

@@ -23,7 +23,7 @@ export function isGone(error: unknown): boolean {
 const utf8 = new TextEncoder();
 
 /** A frame as the bytes posted: a frame that goes to many connections is encoded once. */
-export function encodeFrame(frame: DeliveryFrame): Uint8Array {
+function encodeFrame(frame: DeliveryFrame): Uint8Array {
   return utf8.encode(JSON.stringify(frame));
 }
 

@@ -100,7 +100,7 @@ describe('TeamFunction bundling', () => {
       cpSync(dir, alone, { recursive: true });
       const run = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(join(alone, 'index.mjs')).href)})`], {
         cwd: alone,
-        env: { PATH: process.env.PATH, NODE_NO_WARNINGS: '1', AWS_REGION: 'us-east-1', ...HANDLER_CONFIG },
+        env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_REGION: 'us-east-1', ...HANDLER_CONFIG },
         encoding: 'utf8',
       });
       expect(run.stderr).toBe('');

@@ -94,7 +94,7 @@ describe('the entries stream event source', () => {
     source.start();
     const doc = DynamoDBDocumentClient.from(ddb);
     for (let seq = 1; seq <= 3; seq++) await doc.send(new PutCommand({ TableName: names.entries, Item: { stream: 'paused', seq } }));
-    await new Promise((r) => setTimeout(r, 200));
+    await until(() => source.held > 0);
     expect(seen).toEqual([]);
     source.paused = false;
     await until(() => seen.length === 3);
