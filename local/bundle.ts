@@ -10,7 +10,7 @@ import { BUNDLING } from '../shared/spec/bundling';
 import type { FunctionSpec } from '../shared/spec/functions';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CACHE = join(ROOT, 'node_modules', '.cache', 'realtime-layer-functions');
+const DEFAULT_CACHE = join(ROOT, 'node_modules', '.cache', 'realtime-layer-functions');
 
 export interface BundleOptions {
   /**
@@ -69,10 +69,10 @@ function sourcesKey(functions: readonly FunctionSpec[], options: BundleOptions):
 }
 
 /** Bundles of older sources unused for a day go (a runtime started earlier may still use a recent one). */
-function pruneCache(keep: string): void {
+function pruneCache(cacheDir: string, keep: string): void {
   const cutoff = Date.now() - 86_400_000;
-  for (const entry of readdirSync(CACHE)) {
-    const path = join(CACHE, entry);
+  for (const entry of readdirSync(cacheDir)) {
+    const path = join(cacheDir, entry);
     try {
       if (path !== keep && statSync(path).mtimeMs < cutoff) rmSync(path, { recursive: true, force: true });
     } catch {
@@ -85,8 +85,8 @@ function pruneCache(keep: string): void {
  * `bundleFunctions` through a cache under node_modules/.cache keyed by the sources'
  * content: unchanged code starts without bundling again (every test file starts a runtime).
  */
-export async function cachedBundles(functions: readonly FunctionSpec[], options: BundleOptions = {}): Promise<Map<string, string>> {
-  const dir = join(CACHE, sourcesKey(functions, options));
+export async function cachedBundles(functions: readonly FunctionSpec[], options: BundleOptions = {}, cacheDir = DEFAULT_CACHE): Promise<Map<string, string>> {
+  const dir = join(cacheDir, sourcesKey(functions, options));
   const files = () => new Map(functions.map((fn) => [fn.id, join(dir, `${fn.id}.mjs`)]));
   try {
     utimesSync(dir, new Date(), new Date());
@@ -100,7 +100,7 @@ export async function cachedBundles(functions: readonly FunctionSpec[], options:
   try {
     await bundleFunctions(functions, building, options);
     renameSync(building, dir);
-    pruneCache(dir);
+    pruneCache(cacheDir, dir);
   } catch (error) {
     if (!existsSync(dir)) throw error;
   } finally {
