@@ -16,7 +16,15 @@ import { readBody, sendJson } from './http-util';
 
 export const IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 export const MAX_CONNECTION_MS = 2 * 3600 * 1000;
+/** @connections posts: API Gateway's message payload quota. */
 const MAX_MESSAGE_BYTES = 128 * 1024;
+/**
+ * Client frames: API Gateway closes a connection that sends a frame over 32 KB with 1009.
+ * Browsers and `ws` send each message as one frame, so that is the limit their messages
+ * meet. (`ws` counts a whole message, so one fragmented into small frames is held to 32 KB
+ * here though API Gateway takes it up to 128 KB: stricter locally, never looser.)
+ */
+const MAX_FRAME_BYTES = 32 * 1024;
 const STAGE = 'local';
 
 const ROUTE_FUNCTIONS = new Map(FUNCTIONS.flatMap((f) => (f.trigger.kind === 'ws' ? [[f.trigger.routeKey, f.id] as const] : [])));
@@ -51,7 +59,7 @@ export interface TimedPost {
 const newConnectionId = () => `${randomBytes(12).toString('base64').replace(/[+/]/g, 'A').slice(0, 15)}=`;
 
 export class WebSocketApi {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   private readonly connections = new Map<string, Connection>();
   private readonly virtual = new Set<string>();
   private failures = 0;

@@ -65,6 +65,16 @@ describe('the local WebSocket API', () => {
     ws.close();
   });
 
+  it('takes a 32 KB frame and closes a connection that sends a bigger one with 1009, as API Gateway does', async () => {
+    const { ws, next } = await connect(await rt.token('carol'));
+    // Taken and routed (to an error frame: it is no JSON), the connection open.
+    ws.send('x'.repeat(32 * 1024));
+    expect(await next()).toMatchObject({ type: 'error', code: 'invalid_request' });
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.send('x'.repeat(32 * 1024 + 1));
+    expect(await closed).toBe(1009);
+  });
+
   it('serves @connections: post, describe, delete, and Gone for a closed connection', async () => {
     const { ws, next } = await connect(await rt.token('carol'));
     ws.send(JSON.stringify({ action: 'ping' }));
