@@ -164,7 +164,8 @@ interface FunctionPool {
   readonly all: Set<Environment>;
   /** Environments alive or starting: the cap counts a starting one at once. */
   size: number;
-  readonly waiting: ((environment: Environment | undefined) => void)[];
+  /** Invocations waiting, first come first served: each is handed an environment, or the place of one that ended. */
+  readonly waiting: ((grant: Environment | 'place' | 'stopped') => void)[];
 }
 
 export class LocalFunctions {
@@ -199,7 +200,7 @@ export class LocalFunctions {
     return pool;
   }
 
-  /** An idle environment, a new one (cold start) while under the cap, or the next one released. */
+  /** An idle environment, a new one (cold start) while under the cap, or else, in turn, the next one released or the place of one that ended. */
   private async acquire(spec: FunctionSpec): Promise<Environment> {
     if (this.stopped) throw new Error('the runtime has stopped');
     const pool = this.pool(spec.id);
@@ -207,18 +208,19 @@ export class LocalFunctions {
       if (!environment.dead) return environment;
       // It ended while idle (a crash): its place is free.
       pool.all.delete(environment);
-      pool.size--;
+      this.freePlace(pool);
     }
     if (pool.size >= (this.options.maxEnvironments ?? 4)) {
-      const released = await new Promise<Environment | undefined>((resolve) => pool.waiting.push(resolve));
-      return released ?? this.acquire(spec);
-    }
-    if (this.stopped) throw new Error('the runtime has stopped');
-    const variables = this.environment;
-    if (!variables) throw new Error('the runtime has not configured its functions yet');
-    pool.size++;
+      const grant = await new Promise<Environment | 'place' | 'stopped'>((resolve) => pool.waiting.push(resolve));
+      if (grant === 'stopped') throw new Error('the runtime has stopped');
+      if (grant !== 'place') return grant;
+      // The place of an environment that ended, kept (and counted) for this invocation: one starts in it.
+    } else pool.size++;
     let environment: Environment | undefined;
     try {
+      if (this.stopped) throw new Error('the runtime has stopped');
+      const variables = this.environment;
+      if (!variables) throw new Error('the runtime has not configured its functions yet');
       // Every function is bundled in one esbuild run (or found in the cache), on the first invocation of any.
       this.bundles ??= this.options.bundles?.() ?? cachedBundles(this.options.specs ?? FUNCTIONS, { clockHook: true });
       const bundle = (await this.bundles).get(spec.id) as string;
@@ -233,8 +235,7 @@ export class LocalFunctions {
         pool.all.delete(environment);
         void environment.terminate();
       }
-      pool.size--;
-      this.wakeNext(pool);
+      this.freePlace(pool);
       throw error;
     }
   }
@@ -243,8 +244,7 @@ export class LocalFunctions {
     const pool = this.pool(spec.id);
     if (environment.dead) {
       pool.all.delete(environment);
-      pool.size--;
-      this.wakeNext(pool);
+      this.freePlace(pool);
       return;
     }
     const next = pool.waiting.shift();
@@ -252,9 +252,14 @@ export class LocalFunctions {
     else pool.idle.push(environment);
   }
 
-  /** A waiter gets no environment: it tries again (room for a new one was made). */
-  private wakeNext(pool: FunctionPool): void {
-    pool.waiting.shift()?.(undefined);
+  /**
+   * The place of an environment that ended goes to the first waiter, who starts a new one in
+   * it (so no later invocation can take it first); with nobody waiting the pool shrinks.
+   */
+  private freePlace(pool: FunctionPool): void {
+    const next = pool.waiting.shift();
+    if (next) next('place');
+    else pool.size--;
   }
 
   async invoke(id: string, event: unknown): Promise<unknown> {
@@ -296,7 +301,7 @@ export class LocalFunctions {
   async stop(): Promise<void> {
     this.stopped = true;
     const environments = [...this.pools.values()].flatMap((pool) => {
-      for (const waiter of pool.waiting.splice(0)) waiter(undefined);
+      for (const waiter of pool.waiting.splice(0)) waiter('stopped');
       return [...pool.all];
     });
     await Promise.all(environments.map((environment) => environment.terminate()));

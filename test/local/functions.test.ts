@@ -20,6 +20,8 @@ export async function handler(event, context) {
 `;
 
 const SPEC: FunctionSpec = { id: 'Probe', entry: 'probe', trigger: { kind: 'invoke' }, grants: {}, timeoutSeconds: 1 };
+/** The same bundle with room to outlive another's timeout. */
+const PATIENT: FunctionSpec = { id: 'Patient', entry: 'probe', trigger: { kind: 'invoke' }, grants: {}, timeoutSeconds: 3 };
 const BROKEN: FunctionSpec = { id: 'Broken', entry: 'broken', trigger: { kind: 'invoke' }, grants: {}, timeoutSeconds: 1 };
 
 interface ProbeResult {
@@ -41,9 +43,10 @@ beforeAll(() => {
   writeFileSync(join(dir, 'broken.mjs'), "setInterval(() => undefined, 1000);\nthrow new RangeError('bad config');\n");
   const clockOffset = new SharedArrayBuffer(8);
   offset = new Float64Array(clockOffset);
-  functions = new LocalFunctions({ clockOffset, maxEnvironments: 2, specs: [SPEC, BROKEN],
+  functions = new LocalFunctions({ clockOffset, maxEnvironments: 2, specs: [SPEC, PATIENT, BROKEN],
     bundles: async () => new Map([
       ['Probe', join(dir, 'probe.mjs')],
+      ['Patient', join(dir, 'probe.mjs')],
       ['Broken', join(dir, 'broken.mjs')],
     ]),
   });
@@ -96,6 +99,28 @@ describe('local Lambda execution environments', () => {
     // Both environments answer again; the one that timed out was replaced by a fresh one.
     const results = await Promise.all([invoke({ sleepMs: 50 }), invoke({ sleepMs: 50 })]);
     expect(results.map((r) => r.invocations)).toContain(1);
+  });
+
+  it('give the place of an environment that ended to the invocation waiting longest, not to one arriving later', async () => {
+    const patient = (event: Record<string, unknown>) => functions.invoke('Patient', event) as Promise<ProbeResult>;
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // Both places taken: one invocation times out at 3 s, the other runs past that.
+    const timedOut = patient({ sleepMs: 10_000 }).catch((error: unknown) => error);
+    await sleep(600);
+    const outlasting = patient({ sleepMs: 2_700 });
+    await sleep(100);
+    const waiting = patient({ who: 'waiting' });
+    // An invocation arriving the moment the timed-out environment is discarded.
+    let arriving: Promise<ProbeResult> | undefined;
+    const stop = functions.onInvocation((record) => {
+      if (record.functionId === 'Patient' && record.failed) arriving = patient({ who: 'arriving' });
+    });
+    await timedOut;
+    stop();
+    const [waited, arrived] = await Promise.all([waiting, arriving as Promise<ProbeResult>, outlasting]);
+    // The waiting invocation started a fresh environment in the freed place; the later one waited for the other.
+    expect(waited.invocations).toBe(1);
+    expect(arrived.invocations).toBe(2);
   });
 
   it('fail an invocation whose environment cannot start, and start a fresh one for the next', async () => {
