@@ -44,6 +44,7 @@ export async function bundleFunctions(functions: readonly FunctionSpec[], outDir
     mainFields: [...BUNDLING.mainFields],
     external: [...BUNDLING.externalModules],
     alias: { ...BUNDLING.alias },
+    // Alias paths resolve from the project root, wherever this process was started.
     absWorkingDir: ROOT,
     banner: { js: BUNDLING.banner },
     logLevel: 'silent',

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetStaging, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -72,6 +72,8 @@ export class TeamFunction extends NodejsFunction {
         mainFields: [...BUNDLING.mainFields],
         banner: BUNDLING.banner,
         esbuildArgs: { '--alias': Object.entries(BUNDLING.alias).map(([from, to]) => `${from}=${to}`) },
+        // Where the project root is mounted when CDK falls back to Docker (esbuild not installed): alias paths resolve from it.
+        workingDirectory: AssetStaging.BUNDLING_INPUT_DIR,
       },
     });
     NagSuppressions.addResourceSuppressions(this, [

@@ -5,8 +5,8 @@
  * Lambda hands a function its execution role's credentials in the environment, or, where it
  * runs functions in containers it manages, at a container credentials endpoint. The default
  * chain also carries SSO, shared-ini, credential_process, web-identity and EC2 metadata
- * sources with the STS and SSO clients they call: ~135 KB of every minified bundle and
- * ~40 ms of every cold start (`npm run bench`, scenario 5) for sources a function never has.
+ * sources with the STS and SSO clients they call: 105–135 KB of every minified bundle and
+ * ~30–50 ms of every cold start (`npm run bench`, scenario 5) for sources a function never has.
  * Tests that run handlers unbundled use the SDK's default chain; its first link is the same
  * environment source.
  */
@@ -17,7 +17,10 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 
 type ProviderInit = Parameters<typeof fromEnv>[0] & Parameters<typeof fromHttp>[0];
 
-/** As the default chain: refreshed five minutes before credentials that expire do. */
+/**
+ * Credentials that expire are fetched anew once within five minutes of it, as by the default
+ * chain; unlike it, a call then waits for the fetch (only container credentials expire).
+ */
 const REFRESH_BEFORE_MS = 300_000;
 
 const expiresSoon = (credentials: AwsCredentialIdentity): boolean =>

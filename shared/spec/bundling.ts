@@ -23,8 +23,8 @@ export const BUNDLING = {
   externalModules: [],
   /**
    * The SDK's default credential chain gives way to the two sources Lambda uses
-   * (shared/clients/lambda-credentials.ts). Paths are relative to the project root, where
-   * both CDK and the local runtime run esbuild.
+   * (shared/clients/lambda-credentials.ts). Paths are relative to the project root, the
+   * working directory esbuild gets from CDK (locally, or in Docker) and the local runtime.
    */
   alias: { '@aws-sdk/credential-provider-node': './shared/clients/lambda-credentials.ts' },
   /** ES builds first: esbuild tree-shakes them; the SDK's CommonJS builds it cannot. */

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -42,6 +42,13 @@ describe('the local bundle cache', () => {
     expect(readdirSync(cacheDir)).toHaveLength(1);
     const dir = readdirSync(cacheDir)[0] as string;
     expect(readdirSync(join(cacheDir, dir)).sort()).toEqual(['WsDefault.mjs', 'WsDefault.mjs.map']);
+  });
+
+  it('bundles handlers with Lambda’s credential sources in place of the SDK’s default chain, as CDK does', async () => {
+    const bundles = await cachedBundles(FUNCTIONS.filter((fn) => fn.id === 'WsPing'), {}, cacheDir);
+    const sources: string[] = JSON.parse(readFileSync(`${bundles.get('WsPing')}.map`, 'utf8')).sources;
+    expect(sources.some((source) => source.endsWith('shared/clients/lambda-credentials.ts'))).toBe(true);
+    expect(sources.filter((source) => /credential-provider-node|nested-clients/.test(source))).toEqual([]);
   });
 
   it('removes builds unused for a day when it builds, and keeps recent ones', async () => {

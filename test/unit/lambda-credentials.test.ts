@@ -4,6 +4,17 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultProvider } from '../../shared/clients/lambda-credentials';
 
+const CREDENTIAL_VARIABLES = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_CREDENTIAL_EXPIRATION',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+];
+
 /** A container credentials endpoint, as Lambda serves one where it runs functions in containers. */
 let server: Server;
 let requests: IncomingHttpHeaders[];
@@ -18,9 +29,8 @@ beforeEach(async () => {
     res.end(JSON.stringify({ AccessKeyId: 'ASIA-CONTAINER', SecretAccessKey: 'container-secret', Token: 'container-token', Expiration: expiration.toISOString() }));
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  vi.stubEnv('AWS_ACCESS_KEY_ID', undefined);
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', undefined);
-  vi.stubEnv('AWS_SESSION_TOKEN', undefined);
+  // Nothing from the machine running the tests (a CI container has its own credentials endpoint).
+  for (const name of CREDENTIAL_VARIABLES) vi.stubEnv(name, undefined);
 });
 
 afterEach(async () => {
