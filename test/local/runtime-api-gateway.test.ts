@@ -66,7 +66,7 @@ describe('the local WebSocket API', () => {
   });
 
   it('takes a 32 KB frame and closes a connection that sends a bigger one with 1009, as API Gateway does', async () => {
-    const { ws, next } = await connect(await rt.token('carol'));
+    const { ws, next } = await connect(await rt.token('grace'));
     // Taken and routed (to an error frame: it is no JSON), the connection open.
     ws.send('x'.repeat(32 * 1024));
     expect(await next()).toMatchObject({ type: 'error', code: 'invalid_request' });
