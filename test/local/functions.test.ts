@@ -106,8 +106,9 @@ describe('local Lambda execution environments', () => {
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     // Both places taken: one invocation times out at 3 s, the other runs past that.
     const timedOut = patient({ sleepMs: 10_000 }).catch((error: unknown) => error);
-    await sleep(600);
-    const outlasting = patient({ sleepMs: 2_700 });
+    // Started 1.5 s later, it ends 0.75 s after the other times out and 0.75 s before its own timeout.
+    await sleep(1_500);
+    const outlasting = patient({ sleepMs: 2_250 });
     await sleep(100);
     const waiting = patient({ who: 'waiting' });
     // An invocation arriving the moment the timed-out environment is discarded.
@@ -115,7 +116,7 @@ describe('local Lambda execution environments', () => {
     const stop = functions.onInvocation((record) => {
       if (record.functionId === 'Patient' && record.failed) arriving = patient({ who: 'arriving' });
     });
-    await timedOut;
+    expect(await timedOut).toMatchObject({ message: 'Task timed out after 3 seconds' });
     stop();
     const [waited, arrived] = await Promise.all([waiting, arriving as Promise<ProbeResult>, outlasting]);
     // The waiting invocation started a fresh environment in the freed place; the later one waited for the other.
