@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { ulidSchema } from '../validation';
 
-export const MAX_BODY_CHARS = 10_000;
-export const MAX_ATTACHMENTS = 10;
+const MAX_BODY_CHARS = 10_000;
+const MAX_ATTACHMENTS = 10;
 
 /** 1..10,000 characters, counted as Unicode code points. */
 export const postBodyTextSchema = z
