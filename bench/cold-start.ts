@@ -3,9 +3,10 @@
  * process takes to import it (median of N), bundled exactly as deployed (BUNDLING).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import type { Metafile } from 'esbuild';
 import { bundleFunctions } from '../local/bundle';
 import { BUNDLING } from '../shared/spec/bundling';
 import { FUNCTIONS } from '../shared/spec/functions';
@@ -14,11 +15,33 @@ import { median } from './stats';
 export interface ColdStartResult {
   readonly function: string;
   readonly bundleBytes: number;
+  /** Of the bundle: the AWS SDK's own packages (@aws-sdk, @smithy, @aws-crypto, @aws). */
+  readonly sdkBytes: number;
+  /** Of the bundle: this repository's code (lambdas/, shared/). */
+  readonly ownBytes: number;
   readonly importMsMedian: number;
 }
 
+const SDK_PACKAGE = /node_modules\/@(?:aws-sdk|smithy|aws-crypto|aws)\//;
+
+/** Bytes of each output file, by where they came from (esbuild's metafile). */
+export function bundleComposition(metafile: Metafile): Map<string, { sdkBytes: number; ownBytes: number }> {
+  const composition = new Map<string, { sdkBytes: number; ownBytes: number }>();
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    if (!file.endsWith('.mjs')) continue;
+    let sdkBytes = 0;
+    let ownBytes = 0;
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      if (SDK_PACKAGE.test(input)) sdkBytes += bytesInOutput;
+      else if (!input.includes('node_modules/')) ownBytes += bytesInOutput;
+    }
+    composition.set(basename(file, '.mjs'), { sdkBytes, ownBytes });
+  }
+  return composition;
+}
+
 /** The environment every handler validates at import (values are never used to call AWS). */
-const HANDLER_ENV: Record<string, string> = {
+export const HANDLER_ENV: Record<string, string> = {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',
@@ -46,7 +69,8 @@ export async function measureColdStarts(runs: number): Promise<ColdStartResult[]
   const outDir = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
   const results: ColdStartResult[] = [];
   try {
-    const bundles = await bundleFunctions(FUNCTIONS, outDir);
+    const bundles = await bundleFunctions(FUNCTIONS, outDir, { metafile: true });
+    const composition = bundleComposition(JSON.parse(readFileSync(join(outDir, 'metafile.json'), 'utf8')) as Metafile);
     for (const fn of FUNCTIONS) {
       const outfile = bundles.get(fn.id) as string;
       const probe = join(outDir, `${fn.id}.probe.mjs`);
@@ -59,7 +83,8 @@ export async function measureColdStarts(runs: number): Promise<ColdStartResult[]
         const out = execFileSync(process.execPath, [probe], { env: { ...HANDLER_ENV, NODE_OPTIONS: BUNDLING.nodeOptions, PATH: process.env.PATH ?? '' } });
         times.push(Number(out.toString()));
       }
-      results.push({ function: fn.id, bundleBytes: statSync(outfile).size, importMsMedian: median(times) });
+      const { sdkBytes, ownBytes } = composition.get(fn.id) ?? { sdkBytes: Number.NaN, ownBytes: Number.NaN };
+      results.push({ function: fn.id, bundleBytes: statSync(outfile).size, sdkBytes, ownBytes, importMsMedian: median(times) });
     }
   } finally {
     rmSync(outDir, { recursive: true, force: true });

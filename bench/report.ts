@@ -1,5 +1,6 @@
 /** The bench report: one JSON shape, rendered as Markdown for people. */
 import type { ColdStartResult } from './cold-start';
+import type { DeliveryFloorResult } from './delivery-floor';
 import type { FanoutCost, GapCatchUpResult, LatencyResult, OperationCost, ScaleResult, ThroughputResult } from './scenarios';
 
 export interface BenchReport {
@@ -17,6 +18,18 @@ export interface BenchReport {
   readonly gap: GapCatchUpResult;
   readonly coldStarts: ColdStartResult[];
   readonly scale: ScaleResult;
+  /** Beside scale: CPU per delivery at its barest, for comparison with the runtime's. */
+  readonly deliveryFloor: DeliveryFloorResult;
+}
+
+/** Deliveries per second `cpus` CPUs carry at `micros` of CPU each. */
+export function deliveriesPerSecond(cpus: number, micros: number): number {
+  return (cpus * 1e6) / micros;
+}
+
+/** Deliveries per second scenario 1 asks for: every connected socket gets every post. */
+export function scenarioOneDemand(r: BenchReport): number {
+  return r.publishToDelta.instant.connected * r.publishToDelta.instant.rate;
 }
 
 const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
@@ -109,12 +122,23 @@ ${table(
 
 ## 5. Cold start (bundled as deployed)
 ${table(
-  ['function', 'bundle KB', 'import ms (median)'],
-  r.coldStarts.map((c) => [c.function, f(c.bundleBytes / 1024), f(c.importMsMedian)]),
+  ['function', 'bundle KB', 'of it AWS SDK KB', 'of it ours KB', 'import ms (median)'],
+  r.coldStarts.map((c) => [c.function, f(c.bundleBytes / 1024), f(c.sdkBytes / 1024), f(c.ownBytes / 1024), f(c.importMsMedian)]),
 )}
 
 ## 6. Scale
-${r.scale.subscriptions} subscriptions (${r.scale.realSockets} real sockets): ${r.scale.delivered} delivered, last after ${f(r.scale.msToLastDelivery)} ms;
-the runtime spent ${f(r.scale.cpuMicrosPerDelivery, 0)} µs of CPU per delivery (${r.cpus} CPUs: at most ${f((r.cpus * 1e6) / r.scale.cpuMicrosPerDelivery, 0)} deliveries/s here)
+${r.scale.subscriptions} subscriptions (${r.scale.realSockets} real sockets): ${r.scale.delivered} delivered, last after ${f(r.scale.msToLastDelivery)} ms.
+
+CPU per delivery, both ends counted (each measured over ${r.deliveryFloor.posts} posts):
+${table(
+  ['delivery', 'CPU µs', `at most, deliveries/s on ${r.cpus} CPUs`],
+  [
+    ['bare HTTP POST to a bare server (no signing, no SDK)', f(r.deliveryFloor.bareMicros, 0), f(deliveriesPerSecond(r.cpus, r.deliveryFloor.bareMicros), 0)],
+    ['Fanout bundle as deployed, one environment, to the same server (SDK PostToConnection, signed)', f(r.deliveryFloor.fanoutMicros, 0), f(deliveriesPerSecond(r.cpus, r.deliveryFloor.fanoutMicros), 0)],
+    ['the whole local path above (runtime: endpoints, stream router, fan-out, @connections)', f(r.scale.cpuMicrosPerDelivery, 0), f(deliveriesPerSecond(r.cpus, r.scale.cpuMicrosPerDelivery), 0)],
+  ],
+)}
+
+Scenario 1 asks for ${f(scenarioOneDemand(r), 0)} deliveries/s (${r.publishToDelta.instant.connected} sockets × ${r.publishToDelta.instant.rate} posts/s), with the client harness on the same CPUs.
 `;
 }

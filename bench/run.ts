@@ -9,6 +9,7 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { startRuntime } from '../local/runtime';
 import { measureColdStarts } from './cold-start';
+import { measureDeliveryFloor } from './delivery-floor';
 import { renderMarkdown, type BenchReport } from './report';
 import { catchUpAcrossGap, fanoutCost, floorLatency, operationCosts, publishThroughput, publishToDelta, scaleDelivery } from './scenarios';
 
@@ -50,6 +51,8 @@ const gap = await catchUpAcrossGap(rt, plan.gapPosts);
 log('scenario 6: scale');
 const scale = await scaleDelivery(rt, plan.scale, plan.realSockets);
 await rt.stop();
+log('scenario 6: delivery floor');
+const deliveryFloor = await measureDeliveryFloor();
 log('scenario 5: cold start');
 const coldStarts = await measureColdStarts(plan.coldRuns);
 
@@ -67,6 +70,7 @@ const report: BenchReport = {
   gap,
   coldStarts,
   scale,
+  deliveryFloor,
 };
 
 const dir = resolve(import.meta.dirname, 'results');

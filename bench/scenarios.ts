@@ -43,6 +43,8 @@ export interface LatencyResult {
   readonly milestonesMs?: Record<Milestone, Distribution>;
   readonly sockets: number;
   readonly connected: number;
+  /** Posts per second published. */
+  readonly rate: number;
   readonly posts: number;
   readonly expectedDeliveries: number;
   readonly delivered: number;
@@ -109,6 +111,7 @@ async function measureDeliveries(
     started,
     answered,
     failedPosts,
+    rate,
     posts: total,
     expectedDeliveries,
     delivered: latencies.length,

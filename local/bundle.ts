@@ -18,6 +18,8 @@ export interface BundleOptions {
    * local runtime can give each environment its clock. Nothing else differs.
    */
   readonly clockHook?: boolean;
+  /** Also write esbuild's metafile (what each bundle is made of) as `metafile.json` beside the bundles. */
+  readonly metafile?: boolean;
 }
 
 /** Bundles every function into `outDir` as `<id>.mjs` (+ `.map`); returns each function's file. */
@@ -30,7 +32,7 @@ export async function bundleFunctions(functions: readonly FunctionSpec[], outDir
     writeFileSync(wrapper, `export { handler } from ${JSON.stringify(handler)};\nexport { setClock } from ${JSON.stringify(resolve(ROOT, 'shared', 'clock.ts'))};\n`);
     return { in: wrapper, out: fn.id };
   });
-  await build({
+  const result = await build({
     entryPoints,
     outdir: outDir,
     outExtension: { '.js': '.mjs' },
@@ -48,7 +50,9 @@ export async function bundleFunctions(functions: readonly FunctionSpec[], outDir
     absWorkingDir: ROOT,
     banner: { js: BUNDLING.banner },
     logLevel: 'silent',
+    metafile: options.metafile ?? false,
   });
+  if (result.metafile) writeFileSync(join(outDir, 'metafile.json'), JSON.stringify(result.metafile));
   return new Map(functions.map((fn) => [fn.id, join(outDir, `${fn.id}.mjs`)]));
 }
 
